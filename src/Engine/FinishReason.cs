@@ -1,0 +1,10 @@
+namespace LlmQueue.Engine;
+
+public enum FinishReason
+{
+    Stop,
+    Length,
+    Cancelled,
+    Deadline,
+    Error,
+}

@@ -1,0 +1,24 @@
+using LlmQueue.Engine.Sampling;
+
+namespace LlmQueue.Engine;
+
+/// <summary>A request as the engine sees it. Exactly one of Prompt or PromptTokenIds is set.</summary>
+public sealed record GenerationRequest
+{
+    public required string RequestId { get; init; }
+
+    public string? Prompt { get; init; }
+
+    public IReadOnlyList<int>? PromptTokenIds { get; init; }
+
+    public SamplingSettings Sampling { get; init; } = new();
+
+    public string? CacheSalt { get; init; }
+
+    public int Priority { get; init; }
+
+    public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>When the host received the message; queue time and TTFT are measured from here.</summary>
+    public long ReceivedTimestamp { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
+}

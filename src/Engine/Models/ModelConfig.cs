@@ -1,0 +1,33 @@
+namespace LlmQueue.Engine.Models;
+
+/// <summary>Llama-architecture hyper-parameters, read from a Hugging Face config.json.</summary>
+public sealed record ModelConfig
+{
+    public string Architecture { get; init; } = "LlamaForCausalLM";
+
+    public required int HiddenSize { get; init; }
+
+    public required int IntermediateSize { get; init; }
+
+    public required int NumLayers { get; init; }
+
+    public required int NumHeads { get; init; }
+
+    public required int NumKvHeads { get; init; }
+
+    public required int HeadDim { get; init; }
+
+    public required int VocabSize { get; init; }
+
+    public int MaxPositionEmbeddings { get; init; } = 2048;
+
+    public float RmsNormEps { get; init; } = 1e-5f;
+
+    public float RopeTheta { get; init; } = 10000f;
+
+    public bool TieWordEmbeddings { get; init; }
+
+    public int? BosTokenId { get; init; }
+
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+}
