@@ -19,4 +19,6 @@ public interface IGenerationEngine : IAsyncDisposable
 
     /// <summary>Stops a running or waiting request (FinishReason cancelled). False if unknown here.</summary>
     bool Cancel(string requestId);
+
+    EngineStats GetStats();
 }

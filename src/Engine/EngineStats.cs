@@ -1,0 +1,26 @@
+namespace LlmQueue.Engine;
+
+/// <summary>Counters since start; the demo and metrics read them.</summary>
+public sealed record EngineStats
+{
+    public long Steps { get; init; }
+
+    /// <summary>Sequences per step, averaged over steps.</summary>
+    public double MeanBatchSize { get; init; }
+
+    public int MaxBatchSize { get; init; }
+
+    public long PromptTokens { get; init; }
+
+    public long CachedPromptTokens { get; init; }
+
+    public long GeneratedTokens { get; init; }
+
+    public int Running { get; init; }
+
+    public int Waiting { get; init; }
+
+    public int FreeBlocks { get; init; }
+
+    public int TotalBlocks { get; init; }
+}
