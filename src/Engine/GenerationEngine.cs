@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using LlmQueue.Engine.KvCache;
+using LlmQueue.Engine.Models;
+using LlmQueue.Engine.Sampling;
+using LlmQueue.Engine.Scheduling;
+using LlmQueue.Engine.Tokenization;
+using Microsoft.Extensions.Logging;
+
+namespace LlmQueue.Engine;
+
+/// <summary>
+/// The engine behind <see cref="IGenerationEngine"/>: validates and tokenizes on the caller's thread,
+/// then hands requests to one dedicated loop thread that owns the scheduler, KV blocks and runner.
+/// </summary>
+public sealed class GenerationEngine : IGenerationEngine
+{
+    private readonly IModelRunner _runner;
+    private readonly ITokenizer _tokenizer;
+    private readonly KvCacheManager _kvCache;
+    private readonly EngineCore _core;
+    private readonly EngineOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConcurrentQueue<ActiveRequest> _submitted = new();
+    private readonly ConcurrentQueue<string> _cancelled = new();
+    private readonly ConcurrentDictionary<string, byte> _known = new(StringComparer.Ordinal);
+    private readonly AutoResetEvent _wake = new(false);
+    private readonly Thread _loop;
+    private volatile bool _stopping;
+    private volatile bool _backlogged;
+    private EngineStats _stats;
+    private long _arrivals;
+
+    public GenerationEngine(IModelRunner runner, ITokenizer tokenizer, string modelName, EngineOptions options, ILogger logger)
+    {
+        _runner = runner;
+        _tokenizer = tokenizer;
+        _options = options;
+        _logger = logger;
+        _kvCache = new KvCacheManager(runner.NumBlocks, runner.BlockSize);
+        var contextLength = Math.Min(runner.Config.MaxPositionEmbeddings, _kvCache.CapacityTokens);
+        Model = new ModelInfo(modelName, contextLength, runner.Config.VocabSize);
+        var scheduler = new Scheduler(new SchedulerLimits(options.MaxBatchTokens, options.MaxRunningRequests), _kvCache);
+        _core = new EngineCore(runner, scheduler, contextLength, runner.Config.EosTokenIds.ToHashSet());
+        _stats = _core.Stats(_kvCache.FreeBlocks, _kvCache.TotalBlocks);
+        _loop = new Thread(RunLoop) { IsBackground = true, Name = "llmq-engine" };
+        _loop.Start();
+    }
+
+    public ModelInfo Model { get; }
+
+    public int AvailableSlots => _backlogged ? 0 : Math.Max(0, _options.MaxRunningRequests - _known.Count);
+
+    public event Action? CapacityChanged;
+
+    public GenerationHandle Submit(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        var prompt = RequestValidator.Validate(request, Model, _tokenizer);
+        if (!_known.TryAdd(request.RequestId, 0))
+        {
+            throw new RequestRejectedException(RejectionReason.InvalidRequest,
+                $"requestId '{request.RequestId}' is already running on this worker.");
+        }
+
+        var sequence = new EngineSequence(request.RequestId, prompt, request.Priority, Interlocked.Increment(ref _arrivals));
+        var active = new ActiveRequest(
+            request,
+            sequence,
+            new SequenceSampler(request.Sampling, prompt, Model.VocabSize),
+            new OutputTextStream(_tokenizer, request.Sampling.StopStrings));
+        _ = active.Handle.Completion.ContinueWith(
+            _ => Forget(request.RequestId), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _submitted.Enqueue(active);
+        _wake.Set();
+        return active.Handle;
+    }
+
+    public bool Cancel(string requestId)
+    {
+        if (!_known.ContainsKey(requestId))
+        {
+            return false;
+        }
+
+        _cancelled.Enqueue(requestId);
+        _wake.Set();
+        return true;
+    }
+
+    public EngineStats GetStats() => Volatile.Read(ref _stats);
+
+    public ValueTask DisposeAsync()
+    {
+        if (!_stopping)
+        {
+            _stopping = true;
+            _wake.Set();
+            _loop.Join();
+            _runner.Dispose();
+            _wake.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Forget(string requestId)
+    {
+        _known.TryRemove(requestId, out _);
+        CapacityChanged?.Invoke();
+    }
+
+    private void RunLoop()
+    {
+        while (!_stopping)
+        {
+            DrainInbox();
+            _core.ExpireDeadlines(DateTimeOffset.UtcNow);
+            var worked = false;
+            try
+            {
+                worked = _core.Step();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A bug in one step must not kill the loop that serves every other request.
+                _logger.LogError(ex, "Engine step failed; cancelling all requests");
+                _core.CancelAll();
+            }
+
+            PublishState();
+            if (!worked)
+            {
+                _wake.WaitOne();
+            }
+        }
+
+        _core.CancelAll();
+    }
+
+    private void DrainInbox()
+    {
+        while (_submitted.TryDequeue(out var request))
+        {
+            _core.Add(request);
+        }
+
+        while (_cancelled.TryDequeue(out var requestId))
+        {
+            _core.Cancel(requestId);
+        }
+    }
+
+    private void PublishState()
+    {
+        Volatile.Write(ref _stats, _core.Stats(_kvCache.FreeBlocks, _kvCache.TotalBlocks));
+        var backlogged = _core.WaitingCount > 0;
+        if (backlogged != _backlogged)
+        {
+            _backlogged = backlogged;
+            CapacityChanged?.Invoke();
+        }
+    }
+}

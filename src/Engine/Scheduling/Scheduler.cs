@@ -1,0 +1,129 @@
+using LlmQueue.Engine.KvCache;
+
+namespace LlmQueue.Engine.Scheduling;
+
+/// <summary>
+/// Decides what each step computes, vLLM v1 style: no prefill/decode phases; running sequences first,
+/// each gets min(uncomputed tokens, budget left), so long prompts are chunked; then waiting sequences
+/// by priority while slots, budget and blocks last. When blocks run out, the newest running sequence is
+/// preempted (its blocks freed, recomputed later). Does no math beyond counting.
+/// </summary>
+public sealed class Scheduler(SchedulerLimits limits, KvCacheManager kvCache)
+{
+    private readonly List<EngineSequence> _running = [];
+    private readonly SortedSet<EngineSequence> _waiting = new(WaitingOrder.Instance);
+    private readonly List<ScheduledChunk> _step = [];
+
+    public int RunningCount => _running.Count;
+
+    public int WaitingCount => _waiting.Count;
+
+    public long TotalPreemptions { get; private set; }
+
+    public bool HasWork => _running.Count > 0 || _waiting.Count > 0;
+
+    public void Add(EngineSequence sequence)
+    {
+        sequence.Status = SequenceStatus.Waiting;
+        _waiting.Add(sequence);
+    }
+
+    /// <summary>Drops a finished or cancelled sequence and frees its blocks.</summary>
+    public void Remove(EngineSequence sequence)
+    {
+        if (sequence.Status == SequenceStatus.Running)
+        {
+            _running.Remove(sequence);
+        }
+        else if (sequence.Status == SequenceStatus.Waiting)
+        {
+            _waiting.Remove(sequence);
+        }
+
+        kvCache.Free(sequence.BlockTable);
+        sequence.Status = SequenceStatus.Finished;
+    }
+
+    /// <summary>Chunks for the next step; the list is reused by the following call.</summary>
+    public IReadOnlyList<ScheduledChunk> Schedule()
+    {
+        _step.Clear();
+        var budget = limits.MaxBatchTokens;
+        var preempted = ScheduleRunning(ref budget);
+        if (!preempted)
+        {
+            ScheduleWaiting(budget);
+        }
+
+        return _step;
+    }
+
+    private bool ScheduleRunning(ref int budget)
+    {
+        var preempted = false;
+        for (var i = 0; i < _running.Count && budget > 0; i++)
+        {
+            var sequence = _running[i];
+            var count = Math.Min(sequence.UncomputedTokens, budget);
+            if (count == 0)
+            {
+                continue;
+            }
+
+            // Victims come from the tail (newest), which this loop has not reached yet, so nothing
+            // already in _step is ever preempted.
+            var selfPreempted = false;
+            while (!kvCache.TryEnsureCapacity(sequence.BlockTable, sequence.ComputedTokens + count))
+            {
+                var victim = _running[^1];
+                Preempt(victim);
+                preempted = true;
+                if (ReferenceEquals(victim, sequence))
+                {
+                    selfPreempted = true;
+                    break;
+                }
+            }
+
+            if (selfPreempted)
+            {
+                break;
+            }
+
+            _step.Add(new ScheduledChunk(sequence, count));
+            budget -= count;
+        }
+
+        return preempted;
+    }
+
+    private void ScheduleWaiting(int budget)
+    {
+        while (budget > 0 && _running.Count < limits.MaxRunningRequests && _waiting.Count > 0)
+        {
+            var sequence = _waiting.Min!;
+            var count = Math.Min(sequence.UncomputedTokens, budget);
+            if (!kvCache.TryEnsureCapacity(sequence.BlockTable, sequence.ComputedTokens + count))
+            {
+                return;
+            }
+
+            _waiting.Remove(sequence);
+            sequence.Status = SequenceStatus.Running;
+            _running.Add(sequence);
+            _step.Add(new ScheduledChunk(sequence, count));
+            budget -= count;
+        }
+    }
+
+    private void Preempt(EngineSequence sequence)
+    {
+        _running.Remove(sequence);
+        kvCache.Free(sequence.BlockTable);
+        sequence.ComputedTokens = 0;
+        sequence.Preemptions++;
+        TotalPreemptions++;
+        sequence.Status = SequenceStatus.Waiting;
+        _waiting.Add(sequence);
+    }
+}

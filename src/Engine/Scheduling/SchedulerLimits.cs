@@ -1,0 +1,4 @@
+namespace LlmQueue.Engine.Scheduling;
+
+/// <summary>Per-step limits.</summary>
+public sealed record SchedulerLimits(int MaxBatchTokens, int MaxRunningRequests);

@@ -1,0 +1,8 @@
+namespace LlmQueue.Engine.Scheduling;
+
+public enum SequenceStatus
+{
+    Waiting,
+    Running,
+    Finished,
+}
