@@ -13,7 +13,11 @@ internal sealed class ReplyEndpointDefinition(string queueName) : IEndpointDefin
 
     public int? PrefetchCount => null;
 
-    public int? ConcurrentMessageLimit => null;
+    /// <summary>
+    /// One at a time keeps the broker's delivery order (the handler only hands the message to a channel,
+    /// so this costs no throughput) and the sequencer rarely has to buffer.
+    /// </summary>
+    public int? ConcurrentMessageLimit => 1;
 
     public bool ConfigureConsumeTopology => false;
 
