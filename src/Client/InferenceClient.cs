@@ -30,7 +30,7 @@ public sealed class InferenceClient : IAsyncDisposable
         ReplyQueueName = $"{options.ReplyQueuePrefix}-{SanitizeForQueueName(Environment.MachineName)}-{Guid.NewGuid():N}";
     }
 
-    /// <summary>This instance's reply queue; requests carry it as <see cref="GenerateRequest.ReplyTo"/>.</summary>
+    /// <summary>This instance's reply queue (requests also carry its full address as the envelope's ResponseAddress).</summary>
     public string ReplyQueueName { get; }
 
     /// <summary>Connects the reply queue. Called implicitly by the first request; idempotent.</summary>
@@ -127,7 +127,7 @@ public sealed class InferenceClient : IAsyncDisposable
         {
             RequestId = string.IsNullOrEmpty(request.RequestId) ? Guid.NewGuid().ToString("N") : request.RequestId,
             Stream = stream,
-            ReplyTo = ReplyQueueName,
+            ReplyTo = BodyReplyTo(),
         };
 
         var sequencer = new ChunkSequencer(expectChunks: stream);
@@ -164,6 +164,13 @@ public sealed class InferenceClient : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// The bare queue name for the body's ReplyTo, unless the reply address carries declaration flags (a
+    /// temporary RabbitMQ queue: "?temporary=true"): a sender addressing the bare name would declare the queue
+    /// durable and the broker would refuse the mismatch, so there the envelope's ResponseAddress alone routes replies.
+    /// </summary>
+    private string? BodyReplyTo() => string.IsNullOrEmpty(_replyAddress?.Query) ? ReplyQueueName : null;
 
     private static void Accept(ChunkSequencer sequencer, object reply, List<GenerationEvent> batch)
     {
