@@ -131,6 +131,10 @@ public sealed class BrokerTests(RabbitMqBroker broker)
         var completed = await raw.NextAsync();
         Assert.Equal((nameof(GenerateCompleted), followUp), (completed.Type, completed.Text("requestId")));
         Assert.Equal(0u, await broker.ReadyMessagesAsync(queue));
+
+        // Unreadable bodies are kept for inspection in _error (once), the others were acknowledged.
+        Assert.Equal(2u, await broker.ReadyMessagesAsync(queue + "_error"));
+        Assert.Equal(0u, await broker.ReadyMessagesAsync(queue + "_skipped"));
     }
 
     [Fact]

@@ -29,6 +29,13 @@ public sealed partial class FailureReplyFilter(ILogger logger) : IFilter<Excepti
             LogReplyFailed(logger, peek.RequestId ?? "", ex);
         }
 
+        // A body that never became a message faulted no consumer; without this MassTransit would also
+        // dead-letter it to _skipped after it was moved to _error.
+        if (!context.IsFaulted)
+        {
+            await context.NotifyFaulted(context.Exception).ConfigureAwait(false);
+        }
+
         await next.Send(context).ConfigureAwait(false);
     }
 
