@@ -51,7 +51,7 @@ public sealed class GenerateRequestConsumerTests
         var engine = new ScriptedEngine { AutoDeltas = ["z"] };
         await using var host = await WorkerTestHost.StartAsync(engine);
 
-        var endpoint = await host.Bus.GetSendEndpoint(new Uri("queue:llmq-generate"));
+        var endpoint = await host.Bus.GetSendEndpoint(WorkerTestHost.RequestAddress);
         await endpoint.Send(Request("via-envelope", stream: false), (SendContext<GenerateRequest> context) => context.ResponseAddress = host.Replies.Address);
 
         Assert.Equal("via-envelope", (await host.Replies.NextAsync<GenerateCompleted>()).RequestId);

@@ -6,6 +6,9 @@ using Microsoft.Extensions.Options;
 
 namespace LlmQueue.Worker.Tests;
 
+// Not in parallel with other classes: one test sets a process-wide environment variable.
+[Collection(nameof(OptionsValidationTests))]
+[CollectionDefinition(nameof(OptionsValidationTests), DisableParallelization = true)]
 public sealed class OptionsValidationTests
 {
     [Fact]

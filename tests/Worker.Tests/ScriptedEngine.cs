@@ -13,6 +13,7 @@ public sealed class ScriptedEngine : IGenerationEngine
     private readonly Channel<ScriptedGeneration> _submitted = Channel.CreateUnbounded<ScriptedGeneration>();
     private readonly ConcurrentDictionary<string, ScriptedGeneration> _running = new();
     private int _availableSlots = 4;
+    private int _submitCalls;
     private TaskCompletionSource _slotsRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ModelInfo Model { get; } = new("scripted", ContextLength: 64, VocabSize: 100);
@@ -20,8 +21,10 @@ public sealed class ScriptedEngine : IGenerationEngine
     /// <summary>When set, Submit plays these deltas and finishes with Length; otherwise the test drives it.</summary>
     public IReadOnlyList<string>? AutoDeltas { get; set; }
 
-    /// <summary>When set, Submit throws what it returns (engine-side validation).</summary>
-    public Func<GenerationRequest, RequestRejectedException?>? Reject { get; set; }
+    /// <summary>When set, Submit throws what it returns (engine-side validation, or an unexpected fault).</summary>
+    public Func<GenerationRequest, Exception?>? Reject { get; set; }
+
+    public int SubmitCalls => Volatile.Read(ref _submitCalls);
 
     public ConcurrentQueue<string> CancelCalls { get; } = new();
 
@@ -51,6 +54,7 @@ public sealed class ScriptedEngine : IGenerationEngine
 
     public GenerationHandle Submit(GenerationRequest request)
     {
+        Interlocked.Increment(ref _submitCalls);
         if (Reject?.Invoke(request) is { } rejection)
         {
             throw rejection;

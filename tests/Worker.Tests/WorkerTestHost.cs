@@ -9,6 +9,7 @@ namespace LlmQueue.Worker.Tests;
 /// <summary>The real worker host on the in-memory transport, with the scripted engine in place of the real one.</summary>
 public sealed class WorkerTestHost : IAsyncDisposable
 {
+    private const string RequestQueue = "llmq-test-generate";
     private readonly IHost _host;
     private bool _stopped;
 
@@ -23,11 +24,13 @@ public sealed class WorkerTestHost : IAsyncDisposable
 
     public ReplyCollector Replies { get; }
 
+    public static Uri RequestAddress => new($"queue:{RequestQueue}");
+
     public IBus Bus => _host.Services.GetRequiredService<IBus>();
 
     public static async Task<WorkerTestHost> StartAsync(ScriptedEngine engine, params string[] args)
     {
-        var builder = WorkerHost.CreateBuilder(["--Logging:LogLevel:Default=Warning", "--Transport:RetryLimit=1", .. args]);
+        var builder = WorkerHost.CreateBuilder(["--Logging:LogLevel:Default=Warning", "--Transport:RetryLimit=1", $"--Transport:RequestQueue={RequestQueue}", .. args]);
         builder.Services.AddSingleton<IGenerationEngine>(engine);
         var host = builder.Build();
         await host.StartAsync();
@@ -41,7 +44,7 @@ public sealed class WorkerTestHost : IAsyncDisposable
     /// <summary>Sends to the request queue with the body's ReplyTo pointing at <see cref="Replies"/>.</summary>
     public async Task SendAsync(GenerateRequest request)
     {
-        var endpoint = await Bus.GetSendEndpoint(new Uri("queue:llmq-generate"));
+        var endpoint = await Bus.GetSendEndpoint(RequestAddress);
         await endpoint.Send(request with { ReplyTo = request.ReplyTo ?? Replies.QueueName });
     }
 

@@ -67,7 +67,9 @@ public sealed partial class FailureReplyFilter(ILogger logger) : IFilter<Excepti
 
         var endpoint = await context.SendEndpointProvider.GetSendEndpoint(address).ConfigureAwait(false);
         var replies = ReplySender.For(endpoint, ReplyAddress.WantsRawJson(context));
-        await replies.SendAsync(failure with { RequestId = peek.RequestId ?? "", Attempt = 1 }, CancellationToken.None).ConfigureAwait(false);
+        // Retry headers may be unreadable here; the broker's redelivered flag still gives the lower bound.
+        var attempt = context.Redelivered ? 2 : 1;
+        await replies.SendAsync(failure with { RequestId = peek.RequestId ?? "", Attempt = attempt }, CancellationToken.None).ConfigureAwait(false);
     }
 
     private static Uri? ResolveAddress(ReceiveContext context, BodyPeek peek)
