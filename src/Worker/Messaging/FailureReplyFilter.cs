@@ -74,9 +74,9 @@ public sealed partial class FailureReplyFilter(ILogger logger) : IFilter<Excepti
 
     private static Uri? ResolveAddress(ReceiveContext context, BodyPeek peek)
     {
-        if (!string.IsNullOrWhiteSpace(peek.ReplyTo))
+        if (ReplyAddress.QueueAddress(peek.ReplyTo) is { } replyTo)
         {
-            return new Uri($"queue:{peek.ReplyTo}");
+            return replyTo;
         }
 
         if (Uri.TryCreate(peek.ResponseAddress, UriKind.Absolute, out var responseAddress))

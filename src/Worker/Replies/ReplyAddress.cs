@@ -9,9 +9,9 @@ public static class ReplyAddress
     public static Uri? Resolve(ConsumeContext context, string? bodyReplyTo)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!string.IsNullOrWhiteSpace(bodyReplyTo))
+        if (QueueAddress(bodyReplyTo) is { } replyTo)
         {
-            return new Uri($"queue:{bodyReplyTo}");
+            return replyTo;
         }
 
         if (context.ResponseAddress is not null)
@@ -26,8 +26,13 @@ public static class ReplyAddress
     public static Uri? AmqpReplyTo(ReceiveContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var replyTo = context.TryGetPayload(out RabbitMqBasicConsumeContext? rabbit) ? rabbit.Properties.ReplyTo : null;
-        return string.IsNullOrWhiteSpace(replyTo) ? null : new Uri($"queue:{replyTo}");
+        return QueueAddress(context.TryGetPayload(out RabbitMqBasicConsumeContext? rabbit) ? rabbit.Properties.ReplyTo : null);
+    }
+
+    /// <summary>"queue:name", or null when the name is empty or cannot form an address (then the next source is tried).</summary>
+    public static Uri? QueueAddress(string? queueName)
+    {
+        return !string.IsNullOrWhiteSpace(queueName) && Uri.TryCreate($"queue:{queueName}", UriKind.Absolute, out var address) ? address : null;
     }
 
     /// <summary>
