@@ -69,8 +69,10 @@ public sealed class BrokerTests(RabbitMqBroker broker)
     [Fact]
     public async Task Published_cancel_reaches_the_worker_running_the_request()
     {
+        // Two replicas: were their cancel queues shared, the cancel would reach only one of them.
         var queue = NewQueue();
         await using var worker = await TestWorker.StartAsync(broker, queue);
+        await using var otherWorker = await TestWorker.StartAsync(broker, queue);
         await using var producer = await ProducerBus.StartAsync(broker, queue);
         var request = new GenerateRequest
         {
