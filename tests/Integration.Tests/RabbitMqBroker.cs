@@ -129,7 +129,16 @@ public sealed class RabbitMqBroker : IAsyncLifetime
         var output = ctl.StandardOutput.ReadToEndAsync();
         var error = ctl.StandardError.ReadToEndAsync();
         using var cancellation = new CancellationTokenSource(timeout);
-        await ctl.WaitForExitAsync(cancellation.Token);
+        try
+        {
+            await ctl.WaitForExitAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            ctl.Kill(entireProcessTree: true);
+            return -1;
+        }
+
         await Task.WhenAll(output, error);
         return ctl.ExitCode;
     }
