@@ -105,12 +105,31 @@ internal static class CliParser
     {
         option.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<T>() is { } value && (Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture) is var v) && (v < min || v > max))
+            if (TryGetValue(r, out T? value) && value is not null
+                && Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture) is var v && (v < min || v > max))
             {
                 r.AddError($"{option.Name} must be {Describe(min, max)}, got {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
             }
         });
         return option;
+    }
+
+    /// <summary>
+    /// Validators run even when the token did not convert (e.g. "--max-tokens many"); System.CommandLine then
+    /// reports the conversion error itself, and reading the value would throw instead.
+    /// </summary>
+    private static bool TryGetValue<T>(OptionResult result, out T? value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default;
+            return false;
+        }
     }
 
     private static string Describe(double min, double max) => max == int.MaxValue

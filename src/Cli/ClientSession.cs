@@ -51,7 +51,8 @@ internal sealed class ClientSession : IAsyncDisposable
     private static async Task<ClientSession> StartAsync(HostApplicationBuilder builder, bool embedded, CancellationToken cancellationToken)
     {
         // The console belongs to the CLI's own output; only problems from the host are worth showing.
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration["Logging:LogLevel:Default"] = nameof(LogLevel.Warning);
+        builder.Services.Configure<ConsoleLifetimeOptions>(options => options.SuppressStatusMessages = true);
         var host = builder.Build();
         try
         {
