@@ -1,1 +1,4 @@
-return 0;
+using Microsoft.Extensions.Hosting;
+using LlmQueue.Worker;
+
+await WorkerHost.CreateBuilder(args).Build().RunAsync().ConfigureAwait(false);

@@ -1,0 +1,6 @@
+using LlmQueue.Client;
+
+namespace LlmQueue.Cli;
+
+/// <summary>Broker options common to both commands; RabbitMq null means the embedded in-memory worker.</summary>
+internal sealed record BrokerSettings(RabbitMqConnection? RabbitMq, string Queue);

@@ -1,0 +1,3 @@
+namespace LlmQueue.Cli;
+
+internal sealed record DemoSettings(int Requests, int MaxTokens, string? ModelPath, BrokerSettings Broker);

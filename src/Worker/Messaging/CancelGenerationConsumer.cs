@@ -1,0 +1,26 @@
+using LlmQueue.Contracts;
+using LlmQueue.Engine;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+
+namespace LlmQueue.Worker.Messaging;
+
+/// <summary>Every replica receives every cancel (fan-out); only the one running the request finds it.</summary>
+public sealed partial class CancelGenerationConsumer(IGenerationEngine engine, ILogger<CancelGenerationConsumer> logger)
+    : IConsumer<CancelGeneration>
+{
+    public Task Consume(ConsumeContext<CancelGeneration> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var requestId = context.Message.RequestId;
+        if (!string.IsNullOrEmpty(requestId) && engine.Cancel(requestId))
+        {
+            LogCancelled(logger, requestId);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cancelled request {RequestId}.")]
+    private static partial void LogCancelled(ILogger logger, string requestId);
+}

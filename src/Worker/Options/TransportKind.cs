@@ -1,0 +1,7 @@
+namespace LlmQueue.Worker.Options;
+
+public enum TransportKind
+{
+    InMemory,
+    RabbitMq,
+}

@@ -1,0 +1,8 @@
+namespace LlmQueue.Integration.Tests;
+
+/// <summary>All broker tests share one RabbitMQ and run one after another.</summary>
+[CollectionDefinition(Name)]
+public sealed class RabbitMqGroup : ICollectionFixture<RabbitMqBroker>
+{
+    public const string Name = "rabbitmq";
+}

@@ -1,0 +1,77 @@
+using LlmQueue.Contracts;
+using LlmQueue.Engine;
+
+namespace LlmQueue.Worker.Tests;
+
+public sealed class BadInputTests
+{
+    public static TheoryData<string, GenerateRequest, string, string> StructuralCases => new()
+    {
+        { "missing id", new GenerateRequest { Prompt = "p" }, ErrorCodes.InvalidRequest, "requestId" },
+        { "no prompt", new GenerateRequest { RequestId = "r" }, ErrorCodes.InvalidRequest, "neither" },
+        { "two prompts", new GenerateRequest { RequestId = "r", Prompt = "p", PromptTokenIds = [1] }, ErrorCodes.InvalidRequest, "both" },
+        { "messages", new GenerateRequest { RequestId = "r", Messages = [new ChatMessage("user", "hi")] }, ErrorCodes.InvalidRequest, "messages" },
+        { "other model", new GenerateRequest { RequestId = "r", Prompt = "p", Model = "gpt-9" }, ErrorCodes.ModelNotFound, "gpt-9" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StructuralCases))]
+    public async Task Structurally_bad_request_gets_one_failure_and_never_reaches_the_engine(
+        string name, GenerateRequest request, string code, string mentioned)
+    {
+        var engine = new ScriptedEngine { AutoDeltas = [] };
+        await using var host = await WorkerTestHost.StartAsync(engine);
+
+        await host.SendAsync(request);
+
+        var failed = await host.Replies.NextAsync<GenerateFailed>();
+        Assert.Equal((request.RequestId, code), (failed.RequestId, failed.Code));
+        Assert.Contains(mentioned, failed.Message, StringComparison.Ordinal);
+
+        // The next reply on the queue being the follow-up's shows there was exactly one failure.
+        await host.SendAsync(new GenerateRequest { RequestId = "after-" + name, Prompt = "p" });
+        Assert.Equal("after-" + name, (await host.Replies.NextAsync<GenerateCompleted>()).RequestId);
+        Assert.Equal("after-" + name, (await engine.NextSubmittedAsync()).Request.RequestId);
+    }
+
+    [Theory]
+    [InlineData(RejectionReason.InvalidRequest, ErrorCodes.InvalidRequest)]
+    [InlineData(RejectionReason.PromptTooLong, ErrorCodes.PromptTooLong)]
+    [InlineData(RejectionReason.DeadlineExceeded, ErrorCodes.DeadlineExceeded)]
+    public async Task Engine_rejection_maps_to_its_error_code_with_the_engine_message(RejectionReason reason, string code)
+    {
+        var engine = new ScriptedEngine
+        {
+            Reject = request => request.RequestId == "bad" ? new RequestRejectedException(reason, "sampling.maxTokens must be > 0, got -1") : null,
+            AutoDeltas = [],
+        };
+        await using var host = await WorkerTestHost.StartAsync(engine);
+
+        await host.SendAsync(new GenerateRequest { RequestId = "bad", Prompt = "p", Sampling = new SamplingParams { MaxTokens = -1 } });
+
+        var failed = await host.Replies.NextAsync<GenerateFailed>();
+        Assert.Equal(("bad", code, "sampling.maxTokens must be > 0, got -1"), (failed.RequestId, failed.Code, failed.Message));
+        await host.SendAsync(new GenerateRequest { RequestId = "good", Prompt = "p" });
+        Assert.Equal("good", (await host.Replies.NextAsync<GenerateCompleted>()).RequestId);
+    }
+
+    [Fact]
+    public async Task Unexpected_fault_is_retried_then_answered_once_with_internal_error()
+    {
+        var engine = new ScriptedEngine
+        {
+            Reject = request => request.RequestId == "faulty" ? new InvalidOperationException("engine bug") : null,
+            AutoDeltas = [],
+        };
+        await using var host = await WorkerTestHost.StartAsync(engine, "--Transport:RetryLimit=2");
+
+        await host.SendAsync(new GenerateRequest { RequestId = "faulty", Prompt = "p" });
+
+        var failed = await host.Replies.NextAsync<GenerateFailed>();
+        Assert.Equal(("faulty", ErrorCodes.Internal), (failed.RequestId, failed.Code));
+        Assert.DoesNotContain("engine bug", failed.Message, StringComparison.Ordinal);
+        await host.SendAsync(new GenerateRequest { RequestId = "healthy", Prompt = "p" });
+        Assert.Equal("healthy", (await host.Replies.NextAsync<GenerateCompleted>()).RequestId);
+        Assert.Equal(1 + 2 + 1, engine.SubmitCalls);
+    }
+}

@@ -1,0 +1,87 @@
+using LlmQueue.Engine;
+using LlmQueue.Worker.Options;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace LlmQueue.Worker.Tests;
+
+// Not in parallel with other classes: one test sets a process-wide environment variable.
+[Collection(nameof(OptionsValidationTests))]
+[CollectionDefinition(nameof(OptionsValidationTests), DisableParallelization = true)]
+public sealed class OptionsValidationTests
+{
+    [Fact]
+    public void Defaults_are_valid()
+    {
+        Assert.True(new TransportOptionsValidator().Validate(null, new TransportOptions()).Succeeded);
+        Assert.True(new EngineOptionsValidator().Validate(null, new EngineOptions()).Succeeded);
+    }
+
+    [Theory]
+    [InlineData(0, "Transport:RabbitMq:Port must be 1-65535, got 0.")]
+    [InlineData(70000, "Transport:RabbitMq:Port must be 1-65535, got 70000.")]
+    public void RabbitMq_port_out_of_range_is_named(int port, string expected)
+    {
+        var options = new TransportOptions { Kind = TransportKind.RabbitMq, RabbitMq = new RabbitMqOptions { Port = port } };
+
+        var result = new TransportOptionsValidator().Validate(null, options);
+
+        Assert.Contains(expected, result.Failures!);
+    }
+
+    [Fact]
+    public void Every_bad_transport_field_is_reported()
+    {
+        var options = new TransportOptions { RequestQueue = " ", DrainTimeoutSeconds = -1, RetryLimit = -2 };
+
+        var failures = new TransportOptionsValidator().Validate(null, options).Failures!;
+
+        Assert.Contains("Transport:RequestQueue must not be empty.", failures);
+        Assert.Contains("Transport:DrainTimeoutSeconds must be 0-3600, got -1.", failures);
+        Assert.Contains("Transport:RetryLimit must be 0-100, got -2.", failures);
+    }
+
+    [Fact]
+    public void Bad_engine_fields_are_named()
+    {
+        var options = new EngineOptions { MaxRunningRequests = 0, Threads = -1, ModelPath = "/no/such/folder" };
+
+        var failures = new EngineOptionsValidator().Validate(null, options).Failures!;
+
+        Assert.Contains("Engine:MaxRunningRequests must be > 0, got 0.", failures);
+        Assert.Contains("Engine:Threads must be >= 0 (0 = all cores), got -1.", failures);
+        Assert.Contains("Engine:ModelPath '/no/such/folder' is not an existing folder.", failures);
+    }
+
+    [Fact]
+    public async Task Host_refuses_to_start_with_an_invalid_setting_from_the_command_line()
+    {
+        var builder = WorkerHost.CreateBuilder(["--Transport:Kind=RabbitMq", "--Transport:RabbitMq:Port=0"]);
+        builder.Services.AddSingleton<IGenerationEngine>(new ScriptedEngine());
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            using var host = builder.Build();
+            await host.StartAsync();
+        });
+
+        Assert.Contains("Transport:RabbitMq:Port must be 1-65535, got 0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Environment_variables_with_the_prefix_override_settings()
+    {
+        Environment.SetEnvironmentVariable("LLMQ_Transport__RequestQueue", "from-env");
+        try
+        {
+            using var host = WorkerHost.CreateBuilder([]).Build();
+
+            Assert.Equal("from-env", host.Services.GetRequiredService<IOptions<TransportOptions>>().Value.RequestQueue);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("LLMQ_Transport__RequestQueue", null);
+        }
+    }
+}

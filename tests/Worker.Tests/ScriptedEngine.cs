@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using LlmQueue.Engine;
+
+namespace LlmQueue.Worker.Tests;
+
+/// <summary>
+/// Test double of the engine: records submissions, lets the test drive each generation (or plays a fixed
+/// script), and exposes the capacity signal.
+/// </summary>
+public sealed class ScriptedEngine : IGenerationEngine
+{
+    private readonly Channel<ScriptedGeneration> _submitted = Channel.CreateUnbounded<ScriptedGeneration>();
+    private readonly ConcurrentDictionary<string, ScriptedGeneration> _running = new();
+    private int _availableSlots = 4;
+    private int _submitCalls;
+    private TaskCompletionSource _slotsRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ModelInfo Model { get; } = new("scripted", ContextLength: 64, VocabSize: 100);
+
+    /// <summary>When set, Submit plays these deltas and finishes with Length; otherwise the test drives it.</summary>
+    public IReadOnlyList<string>? AutoDeltas { get; set; }
+
+    /// <summary>When set, Submit throws what it returns (engine-side validation, or an unexpected fault).</summary>
+    public Func<GenerationRequest, Exception?>? Reject { get; set; }
+
+    public int SubmitCalls => Volatile.Read(ref _submitCalls);
+
+    public ConcurrentQueue<string> CancelCalls { get; } = new();
+
+    public event Action? CapacityChanged;
+
+    public int AvailableSlots
+    {
+        get
+        {
+            _slotsRead.TrySetResult();
+            return Volatile.Read(ref _availableSlots);
+        }
+    }
+
+    /// <summary>Completes the next time someone asks for AvailableSlots (the admission gate checking capacity).</summary>
+    public Task NextSlotsReadAsync()
+    {
+        _slotsRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _slotsRead.Task;
+    }
+
+    public void SetAvailableSlots(int slots)
+    {
+        Volatile.Write(ref _availableSlots, slots);
+        CapacityChanged?.Invoke();
+    }
+
+    public GenerationHandle Submit(GenerationRequest request)
+    {
+        Interlocked.Increment(ref _submitCalls);
+        if (Reject?.Invoke(request) is { } rejection)
+        {
+            throw rejection;
+        }
+
+        var generation = new ScriptedGeneration(request);
+        _running[request.RequestId] = generation;
+        if (AutoDeltas is { } deltas)
+        {
+            foreach (var text in deltas)
+            {
+                generation.Emit(text);
+            }
+
+            generation.Finish(FinishReason.Length);
+        }
+
+        _submitted.Writer.TryWrite(generation);
+        return generation.Handle;
+    }
+
+    public async Task<ScriptedGeneration> NextSubmittedAsync() =>
+        await _submitted.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+    public bool Cancel(string requestId)
+    {
+        CancelCalls.Enqueue(requestId);
+        return _running.TryRemove(requestId, out var generation) && generation.Finish(FinishReason.Cancelled);
+    }
+
+    public EngineStats GetStats() => new();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
