@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using LlmQueue.Engine.Cpu;
+using LlmQueue.Engine.Models;
+using LlmQueue.Engine.Synthetic;
+
+namespace LlmQueue.Bench;
+
+/// <summary>
+/// CPU decode tokens/s of the ~100M-parameter synthetic Llama at batch 1, 4 and 16, through the model
+/// runner and the paged KV cache, beside the memory-bandwidth roofline measured in the same run.
+/// </summary>
+internal static class DecodeBenchmark
+{
+    private const int PromptLength = 32;
+    private const int BlockSize = 16;
+
+    public static void Run(bool smoke, TextWriter output)
+    {
+        var steps = smoke ? 2 : 32;
+        var repeats = smoke ? 1 : 5;
+        var spec = smoke ? SyntheticModelSpec.Tiny : SyntheticModelSpec.Small100M;
+        var folder = Path.Combine(Path.GetTempPath(), "llmq-bench", spec.Name);
+        SyntheticModels.EnsureWritten(folder, spec);
+        using var model = LlamaModel.Load(folder);
+        var config = model.Config;
+
+        var (readGBps, copyGBps) = MemoryBandwidth.Measure(smoke ? 64L << 20 : 1L << 30, smoke ? 1 : 5);
+        var bandwidth = Math.Max(readGBps, copyGBps) * 1e9;
+        output.WriteLine($"model {spec.Name}: {model.ParameterCount / 1e6:F1}M parameters, weights read per step {model.WeightBytesPerStep / 1e6:F1} MB ({model.WeightDType})");
+        output.WriteLine($"memory bandwidth (all {Environment.ProcessorCount} cores): read {readGBps:F2} GB/s, copy {copyGBps:F2} GB/s; roofline uses {bandwidth / 1e9:F2} GB/s");
+        output.WriteLine("| batch | tokens/s (median) | ms/step | roofline tokens/s | % of roofline | vs batch 1 |");
+        output.WriteLine("|---|---|---|---|---|---|");
+
+        double? batchOne = null;
+        foreach (var batch in new[] { 1, 4, 16 })
+        {
+            var blocksPerSequence = ((PromptLength + steps + 8) / BlockSize) + 1;
+            using var runner = new CpuModelRunner(model, BlockSize, blocksPerSequence * batch, threads: 0);
+            var samples = new List<double>();
+            for (var r = 0; r < repeats; r++)
+            {
+                samples.Add(MeasureTokensPerSecond(runner, config, batch, steps, blocksPerSequence));
+            }
+
+            var tokensPerSecond = Stats.Median(samples);
+            batchOne ??= tokensPerSecond;
+            var contextMid = PromptLength + (steps / 2);
+            var kvBytes = (double)batch * contextMid * config.NumLayers * 2 * config.NumKvHeads * config.HeadDim * sizeof(float);
+            var roofline = batch * bandwidth / (model.WeightBytesPerStep + kvBytes);
+            output.WriteLine($"| {batch} | {tokensPerSecond:F1} | {1000.0 * batch / tokensPerSecond:F1} | {roofline:F1} | {100 * tokensPerSecond / roofline:F0}% | {tokensPerSecond / batchOne:F2}x |");
+        }
+    }
+
+    /// <summary>Prefills <paramref name="batch"/> sequences, then times <paramref name="steps"/> decode steps.</summary>
+    private static double MeasureTokensPerSecond(CpuModelRunner runner, ModelConfig config, int batch, int steps, int blocksPerSequence)
+    {
+        var random = new Random(batch);
+        var tables = Enumerable.Range(0, batch)
+            .Select(s => Enumerable.Range(s * blocksPerSequence, blocksPerSequence).ToArray())
+            .ToArray();
+        var logits = new float[batch * config.VocabSize];
+        var prefill = new ForwardBatch();
+        for (var s = 0; s < batch; s++)
+        {
+            var prompt = Enumerable.Range(0, PromptLength).Select(_ => random.Next(config.VocabSize)).ToArray();
+            prefill.Sequences.Add(new SequenceChunk(prompt, 0, tables[s], NeedsLogits: true));
+        }
+
+        runner.Execute(prefill, logits);
+        var decode = new ForwardBatch();
+        var start = 0L;
+        for (var step = -2; step < steps; step++)
+        {
+            if (step == 0)
+            {
+                start = Stopwatch.GetTimestamp();
+            }
+
+            decode.Sequences.Clear();
+            for (var s = 0; s < batch; s++)
+            {
+                var position = PromptLength + step + 2;
+                decode.Sequences.Add(new SequenceChunk(new[] { random.Next(config.VocabSize) }, position, tables[s], NeedsLogits: true));
+            }
+
+            runner.Execute(decode, logits);
+        }
+
+        return batch * steps / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+}

@@ -1,0 +1,153 @@
+using LlmQueue.Engine.Sampling;
+
+namespace LlmQueue.Engine.Tests;
+
+public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyModelFixture>
+{
+    private static readonly string[] Prompts =
+    [
+        "The quick brown fox",
+        "Once upon a time, in a land far away, there lived",
+        "def fibonacci(n):",
+        "Paged attention stores keys and values in fixed-size blocks so that",
+        "Hi",
+    ];
+
+    [Fact]
+    public async Task Batched_decode_gives_the_same_tokens_as_one_request_at_a_time()
+    {
+        var alone = new List<IReadOnlyList<int>>();
+        await using (var engine = model.CreateEngine(maxRunning: 1))
+        {
+            foreach (var (prompt, i) in Prompts.Select((p, i) => (p, i)))
+            {
+                alone.Add((await engine.Submit(Request(prompt, seed: i)).Completion).TokenIds);
+            }
+        }
+
+        await using var batched = model.CreateEngine(maxRunning: 8);
+        var handles = Prompts.Select((p, i) => batched.Submit(Request(p, seed: i))).ToList();
+        var together = await Task.WhenAll(handles.Select(h => h.Completion));
+
+        Assert.Equal(alone, together.Select(r => r.TokenIds));
+        Assert.True(batched.GetStats().MaxBatchSize > 1);
+    }
+
+    [Fact]
+    public async Task Preemption_by_recompute_does_not_change_outputs()
+    {
+        await using var roomy = model.CreateEngine(maxRunning: 8);
+        var expected = await Task.WhenAll(Prompts.Select((p, i) => roomy.Submit(Request(p, seed: i, maxTokens: 40)).Completion));
+
+        // Few blocks: the batch cannot grow without preempting its newest members.
+        await using var tight = model.CreateEngine(maxRunning: 8, kvBlocks: 24, blockSize: 4);
+        var actual = await Task.WhenAll(Prompts.Select((p, i) => tight.Submit(Request(p, seed: i, maxTokens: 40)).Completion));
+
+        Assert.Equal(expected.Select(r => r.TokenIds), actual.Select(r => r.TokenIds));
+        Assert.Equal(tight.GetStats().TotalBlocks, tight.GetStats().FreeBlocks);
+    }
+
+    [Fact]
+    public async Task Streamed_deltas_add_up_to_the_final_text_and_tokens()
+    {
+        await using var engine = model.CreateEngine();
+        var handle = engine.Submit(Request(Prompts[1], seed: 3, maxTokens: 30));
+
+        var text = new System.Text.StringBuilder();
+        var tokens = new List<int>();
+        await foreach (var delta in handle.Deltas.ReadAllAsync())
+        {
+            text.Append(delta.TextDelta);
+            tokens.AddRange(delta.TokenIds);
+        }
+
+        var result = await handle.Completion;
+        Assert.Equal(result.Text, text.ToString());
+        Assert.Equal(result.TokenIds, tokens);
+        Assert.Equal(FinishReason.Length, result.FinishReason);
+        Assert.Equal(30, result.CompletionTokens);
+        Assert.Equal(model.Tokenizer.Encode(Prompts[1]).Count, result.PromptTokens);
+    }
+
+    [Fact]
+    public async Task Stop_token_ids_end_generation_with_reason_stop()
+    {
+        await using var engine = model.CreateEngine();
+        var free = await engine.Submit(Request(Prompts[0], seed: 11, maxTokens: 20)).Completion;
+        var stopAt = free.TokenIds[5];
+
+        var stopped = await engine.Submit(Request(Prompts[0], seed: 11, maxTokens: 20) with
+        {
+            Sampling = new SamplingSettings { Seed = 11, MaxTokens = 20, IgnoreEos = true, StopTokenIds = [stopAt] },
+        }).Completion;
+
+        Assert.Equal(FinishReason.Stop, stopped.FinishReason);
+        Assert.Equal(free.TokenIds.TakeWhile(t => t != stopAt).Append(stopAt), stopped.TokenIds);
+    }
+
+    [Fact]
+    public async Task Cancel_finishes_a_running_request_as_cancelled()
+    {
+        await using var engine = model.CreateEngine();
+        var handle = engine.Submit(Request(Prompts[2], seed: 1, maxTokens: 5000 > engine.Model.ContextLength ? engine.Model.ContextLength - 64 : 5000));
+        await handle.Deltas.ReadAsync();
+
+        Assert.True(engine.Cancel(handle.RequestId));
+        var result = await handle.Completion;
+
+        Assert.Equal(FinishReason.Cancelled, result.FinishReason);
+        Assert.False(engine.Cancel(handle.RequestId));
+    }
+
+    [Fact]
+    public async Task A_passed_deadline_is_rejected_and_a_running_one_finishes_as_deadline()
+    {
+        await using var engine = model.CreateEngine();
+        var late = Request(Prompts[0], seed: 1) with { Deadline = DateTimeOffset.UtcNow.AddSeconds(-1) };
+        var rejected = Assert.Throws<RequestRejectedException>(() => engine.Submit(late));
+        Assert.Equal(RejectionReason.DeadlineExceeded, rejected.Reason);
+
+        var handle = engine.Submit(Request(Prompts[0], seed: 1, maxTokens: engine.Model.ContextLength - 64) with
+        {
+            Deadline = DateTimeOffset.UtcNow.AddMilliseconds(300),
+        });
+        var result = await handle.Completion;
+
+        Assert.Equal(FinishReason.Deadline, result.FinishReason);
+    }
+
+    [Theory]
+    [InlineData("temperature", RejectionReason.InvalidRequest)]
+    [InlineData("topP", RejectionReason.InvalidRequest)]
+    [InlineData("maxTokens", RejectionReason.InvalidRequest)]
+    [InlineData("promptTokenIds", RejectionReason.InvalidRequest)]
+    [InlineData("prompt", RejectionReason.InvalidRequest)]
+    [InlineData("prompt too long", RejectionReason.PromptTooLong)]
+    public async Task Bad_requests_are_rejected_with_the_problem_named(string field, RejectionReason reason)
+    {
+        await using var engine = model.CreateEngine();
+        var good = Request("hello", seed: 1);
+        var bad = field switch
+        {
+            "temperature" => good with { Sampling = good.Sampling with { Temperature = float.NaN } },
+            "topP" => good with { Sampling = good.Sampling with { TopP = 1.5f } },
+            "maxTokens" => good with { Sampling = good.Sampling with { MaxTokens = 0 } },
+            "promptTokenIds" => good with { Prompt = null, PromptTokenIds = [1, engine.Model.VocabSize] },
+            "prompt" => good with { PromptTokenIds = [1, 2] },
+            _ => good with { Prompt = null, PromptTokenIds = Enumerable.Repeat(5, engine.Model.ContextLength).ToArray() },
+        };
+
+        var error = Assert.Throws<RequestRejectedException>(() => engine.Submit(bad));
+
+        Assert.Equal(reason, error.Reason);
+        Assert.Contains(field.Split(' ')[0], error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0, engine.GetStats().Running + engine.GetStats().Waiting);
+    }
+
+    private static GenerationRequest Request(string prompt, long seed, int maxTokens = 24) => new()
+    {
+        RequestId = Guid.NewGuid().ToString("N"),
+        Prompt = prompt,
+        Sampling = new SamplingSettings { Seed = seed, MaxTokens = maxTokens, Temperature = 0.8f, TopP = 0.95f, IgnoreEos = true },
+    };
+}

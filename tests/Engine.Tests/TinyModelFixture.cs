@@ -1,0 +1,37 @@
+using LlmQueue.Engine.Cpu;
+using LlmQueue.Engine.Models;
+using LlmQueue.Engine.Synthetic;
+using LlmQueue.Engine.Tokenization;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LlmQueue.Engine.Tests;
+
+/// <summary>A tiny synthetic checkpoint written once per test class, loaded through the real loader.</summary>
+public sealed class TinyModelFixture : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "llmq-tests-" + Guid.NewGuid().ToString("N"));
+
+    public TinyModelFixture()
+    {
+        SyntheticModels.Write(_folder, SyntheticModelSpec.Tiny);
+        Model = LlamaModel.Load(_folder);
+        Tokenizer = TokenizerLoader.FromFile(Path.Combine(_folder, "tokenizer.json"));
+    }
+
+    public LlamaModel Model { get; }
+
+    public ITokenizer Tokenizer { get; }
+
+    public GenerationEngine CreateEngine(int maxRunning = 8, int kvBlocks = 256, int blockSize = 16)
+    {
+        var options = new EngineOptions { MaxRunningRequests = maxRunning, MaxBatchTokens = 64, BlockSize = blockSize };
+        var runner = new CpuModelRunner(Model, blockSize, kvBlocks, threads: 2);
+        return new GenerationEngine(runner, Tokenizer, "tiny", options, NullLogger.Instance);
+    }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
