@@ -102,7 +102,7 @@ internal sealed class TokenizerJsonReader
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var entry in element.EnumerateObject())
         {
-            if (!entry.Value.TryGetInt32(out var id) || id < 0)
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out var id) || id < 0)
             {
                 throw Fail($"model.vocab[\"{entry.Name}\"] must be a non-negative integer id, got {entry.Value}");
             }
