@@ -1,0 +1,359 @@
+using System.Numerics.Tensors;
+
+namespace LlmQueue.Engine.Sampling;
+
+/// <summary>
+/// Samples the next token of one request from its logits, in vLLM's order: repetition penalty (prompt and
+/// output tokens), frequency and presence penalties (output tokens), temperature (0 = greedy), top-k, top-p,
+/// min-p, renormalise, draw. Each request has its own seeded generator, so a seed reproduces the same tokens
+/// whatever else is in the batch. Sampling allocates nothing: buffers are per thread.
+/// </summary>
+public sealed class SequenceSampler
+{
+    // Below this the temperature means greedy, as vLLM's _SAMPLING_EPS.
+    private const float GreedyTemperature = 1e-5f;
+    private const int BucketCount = 64;
+
+    private readonly SamplingSettings _settings;
+    private readonly int _vocabSize;
+    private readonly Xoshiro256StarStar _random;
+    private readonly HashSet<int> _seenTokens = [];
+    private readonly Dictionary<int, int> _outputCounts = [];
+
+    public SequenceSampler(SamplingSettings settings, IReadOnlyList<int> promptTokenIds, int vocabSize)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(promptTokenIds);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabSize);
+        _settings = settings;
+        _vocabSize = vocabSize;
+        _random = new Xoshiro256StarStar(unchecked((ulong)(settings.Seed ?? Random.Shared.NextInt64())));
+        if (HasRepetitionPenalty)
+        {
+            foreach (var id in promptTokenIds)
+            {
+                if ((uint)id < (uint)vocabSize)
+                {
+                    _seenTokens.Add(id);
+                }
+            }
+        }
+    }
+
+    private bool IsGreedy => _settings.Temperature < GreedyTemperature;
+
+    private bool HasRepetitionPenalty => _settings.RepetitionPenalty != 1f;
+
+    private bool HasOutputPenalties => _settings.FrequencyPenalty != 0f || _settings.PresencePenalty != 0f;
+
+    private bool HasTopK => _settings.TopK > 0 && _settings.TopK < _vocabSize;
+
+    private bool HasTopP => _settings.TopP < 1f;
+
+    private bool HasMinP => _settings.MinP > 0f;
+
+    /// <summary>
+    /// Picks the next token and records it for later penalties. <paramref name="logits"/> (length = vocabulary)
+    /// is modified in place by the penalties.
+    /// </summary>
+    public int Sample(Span<float> logits)
+    {
+        CheckLength(logits.Length, nameof(logits));
+        ApplyPenalties(logits);
+        var token = IsGreedy ? TensorPrimitives.IndexOfMax(logits) : Draw(logits);
+        Record(token);
+        return token;
+    }
+
+    /// <summary>The exact distribution <see cref="Sample"/> would draw from (for tests); records nothing.</summary>
+    internal void ComputeProbabilities(Span<float> logits, Span<float> probabilities)
+    {
+        CheckLength(logits.Length, nameof(logits));
+        CheckLength(probabilities.Length, nameof(probabilities));
+        ApplyPenalties(logits);
+        probabilities.Clear();
+        if (IsGreedy)
+        {
+            probabilities[TensorPrimitives.IndexOfMax(logits)] = 1f;
+            return;
+        }
+
+        var scratch = SamplingScratch.ForCurrentThread(_vocabSize);
+        var distribution = BuildDistribution(logits, scratch);
+        var weights = scratch.Weights(_vocabSize);
+        if (distribution.Sorted)
+        {
+            foreach (var key in scratch.SortKeys(_vocabSize)[..distribution.Count])
+            {
+                var id = TokenOf(key);
+                probabilities[id] = (float)(weights[id] / distribution.Mass);
+            }
+        }
+        else
+        {
+            TensorPrimitives.Multiply(weights, (float)(1.0 / distribution.Mass), probabilities);
+        }
+    }
+
+    private void CheckLength(int length, string name)
+    {
+        if (length != _vocabSize)
+        {
+            throw new ArgumentException($"Expected {_vocabSize} values (the vocabulary size), got {length}.", name);
+        }
+    }
+
+    private void ApplyPenalties(Span<float> logits)
+    {
+        if (HasRepetitionPenalty)
+        {
+            var penalty = _settings.RepetitionPenalty;
+            foreach (var id in _seenTokens)
+            {
+                var logit = logits[id];
+                logits[id] = logit > 0 ? logit / penalty : logit * penalty;
+            }
+        }
+
+        if (HasOutputPenalties)
+        {
+            foreach (var (id, count) in _outputCounts)
+            {
+                logits[id] -= (_settings.FrequencyPenalty * count) + _settings.PresencePenalty;
+            }
+        }
+    }
+
+    private void Record(int token)
+    {
+        if (HasRepetitionPenalty)
+        {
+            _seenTokens.Add(token);
+        }
+
+        if (HasOutputPenalties)
+        {
+            _outputCounts[token] = _outputCounts.GetValueOrDefault(token) + 1;
+        }
+    }
+
+    private int Draw(ReadOnlySpan<float> logits)
+    {
+        var scratch = SamplingScratch.ForCurrentThread(_vocabSize);
+        var distribution = BuildDistribution(logits, scratch);
+        if (!(distribution.Mass > 0))
+        {
+            // Every logit was -inf or NaN: nothing to draw from, so fall back to the argmax.
+            return TensorPrimitives.IndexOfMax(logits);
+        }
+
+        var weights = scratch.Weights(_vocabSize);
+        var target = _random.NextDouble() * distribution.Mass;
+        var cumulative = 0.0;
+        if (distribution.Sorted)
+        {
+            var keys = scratch.SortKeys(_vocabSize)[..distribution.Count];
+            foreach (var key in keys)
+            {
+                cumulative += weights[TokenOf(key)];
+                if (cumulative > target)
+                {
+                    return TokenOf(key);
+                }
+            }
+
+            return TokenOf(keys[^1]);
+        }
+
+        var last = 0;
+        for (var id = 0; id < weights.Length; id++)
+        {
+            if (weights[id] > 0)
+            {
+                last = id;
+                cumulative += weights[id];
+                if (cumulative > target)
+                {
+                    return id;
+                }
+            }
+        }
+
+        // Rounding left the target just above the total: the last possible token.
+        return last;
+    }
+
+    /// <summary>Softmax numerators at the temperature (max weight 1), then the top-k/top-p/min-p filters.</summary>
+    private SamplingDistribution BuildDistribution(ReadOnlySpan<float> logits, SamplingScratch scratch)
+    {
+        var weights = scratch.Weights(_vocabSize);
+        TensorPrimitives.Subtract(logits, TensorPrimitives.Max(logits), weights);
+        TensorPrimitives.Multiply(weights, 1f / _settings.Temperature, weights);
+        TensorPrimitives.Exp(weights, weights);
+        if (!HasTopK && !HasTopP && !HasMinP)
+        {
+            return new SamplingDistribution(false, _vocabSize, Sum(weights));
+        }
+
+        var keys = scratch.SortKeys(_vocabSize);
+        var (count, totalMass) = CollectCandidates(weights, keys);
+        keys[..count].Sort();
+        if (HasTopK)
+        {
+            count = Math.Min(count, _settings.TopK);
+            totalMass = MassOf(weights, keys[..count]);
+        }
+
+        if (HasTopP)
+        {
+            count = TopPCount(weights, keys[..count], totalMass);
+        }
+
+        if (HasMinP)
+        {
+            count = MinPCount(weights, keys[..count]);
+        }
+
+        return new SamplingDistribution(true, count, MassOf(weights, keys[..count]));
+    }
+
+    /// <summary>
+    /// Writes sort keys for every token that can survive the filters, avoiding a full-vocabulary sort: weights
+    /// are bucketed by binary exponent, and only buckets up to the one that must hold the cut-off are kept.
+    /// </summary>
+    private (int Count, double TotalMass) CollectCandidates(ReadOnlySpan<float> weights, Span<long> keys)
+    {
+        Span<int> counts = stackalloc int[BucketCount];
+        Span<double> masses = stackalloc double[BucketCount];
+        counts.Clear();
+        masses.Clear();
+        foreach (var weight in weights)
+        {
+            var bucket = Bucket(weight);
+            counts[bucket]++;
+            masses[bucket] += weight;
+        }
+
+        var totalMass = 0.0;
+        foreach (var mass in masses)
+        {
+            totalMass += mass;
+        }
+
+        var limit = CandidateBucketLimit(counts, masses, totalMass);
+        var count = 0;
+        for (var id = 0; id < weights.Length; id++)
+        {
+            if (Bucket(weights[id]) <= limit)
+            {
+                keys[count++] = SortKey(weights[id], id);
+            }
+        }
+
+        return (count, totalMass);
+    }
+
+    private int CandidateBucketLimit(ReadOnlySpan<int> counts, ReadOnlySpan<double> masses, double totalMass)
+    {
+        var limit = BucketCount - 1;
+        if (HasTopK)
+        {
+            // The top k all lie in the first buckets that together hold at least k tokens.
+            var seen = 0;
+            for (var b = 0; b < BucketCount; b++)
+            {
+                seen += counts[b];
+                if (seen >= _settings.TopK)
+                {
+                    limit = b;
+                    break;
+                }
+            }
+        }
+        else if (HasTopP)
+        {
+            // The nucleus lies in the first buckets holding the top_p mass; one more bucket absorbs rounding.
+            var cumulative = 0.0;
+            for (var b = 0; b < BucketCount; b++)
+            {
+                cumulative += masses[b];
+                if (cumulative >= _settings.TopP * totalMass)
+                {
+                    limit = Math.Min(b + 1, BucketCount - 1);
+                    break;
+                }
+            }
+        }
+
+        // Weights are relative to the maximum (1), so min-p keeps weight >= min_p: never a later bucket.
+        return HasMinP ? Math.Min(limit, Bucket(_settings.MinP)) : limit;
+    }
+
+    /// <summary>
+    /// Smallest prefix of the sorted candidates holding top_p of <paramref name="totalMass"/> (the mass after
+    /// top-k, or of the whole vocabulary), at least one.
+    /// </summary>
+    private int TopPCount(ReadOnlySpan<float> weights, ReadOnlySpan<long> sorted, double totalMass)
+    {
+        var target = _settings.TopP * totalMass;
+        var cumulative = 0.0;
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            cumulative += weights[TokenOf(sorted[i])];
+            if (cumulative >= target)
+            {
+                return i + 1;
+            }
+        }
+
+        return sorted.Length;
+    }
+
+    /// <summary>Prefix of the sorted candidates with probability >= min_p times the largest (at least one).</summary>
+    private int MinPCount(ReadOnlySpan<float> weights, ReadOnlySpan<long> sorted)
+    {
+        var threshold = _settings.MinP * weights[TokenOf(sorted[0])];
+        var count = 1;
+        while (count < sorted.Length && weights[TokenOf(sorted[count])] >= threshold)
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>0 for weight 1, then one bucket per halving; zero and tiny weights share the last bucket.</summary>
+    private static int Bucket(float weight)
+    {
+        var exponent = (BitConverter.SingleToInt32Bits(weight) >> 23) & 0xFF;
+        return Math.Clamp(127 - exponent, 0, BucketCount - 1);
+    }
+
+    /// <summary>Ascending keys order by weight descending, then token id ascending (non-negative floats sort as their bits).</summary>
+    private static long SortKey(float weight, int id) =>
+        ((long)(int.MaxValue - BitConverter.SingleToInt32Bits(weight)) << 32) | (uint)id;
+
+    private static int TokenOf(long key) => (int)(key & 0xFFFFFFFF);
+
+    private static double MassOf(ReadOnlySpan<float> weights, ReadOnlySpan<long> sorted)
+    {
+        var mass = 0.0;
+        foreach (var key in sorted)
+        {
+            mass += weights[TokenOf(key)];
+        }
+
+        return mass;
+    }
+
+    private static double Sum(ReadOnlySpan<float> weights)
+    {
+        var total = 0.0;
+        foreach (var weight in weights)
+        {
+            total += weight;
+        }
+
+        return total;
+    }
+}
