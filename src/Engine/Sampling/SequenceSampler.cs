@@ -12,7 +12,12 @@ public sealed class SequenceSampler
 {
     // Below this the temperature means greedy, as vLLM's _SAMPLING_EPS.
     private const float GreedyTemperature = 1e-5f;
-    private const int BucketCount = 64;
+    // Eight buckets per halving of the weight, covering weights down to 2^-32 of the maximum.
+    private const int BucketCount = 256;
+    private const int BucketsPerOctaveBits = 3;
+
+    // Unfiltered draws sum the weights block by block (vectorised), then scan only the chosen block.
+    private const int BlockSize = 2048;
 
     private readonly SamplingSettings _settings;
     private readonly int _vocabSize;
@@ -149,9 +154,9 @@ public sealed class SequenceSampler
 
         var weights = scratch.Weights(_vocabSize);
         var target = _random.NextDouble() * distribution.Mass;
-        var cumulative = 0.0;
         if (distribution.Sorted)
         {
+            var cumulative = 0.0;
             var keys = scratch.SortKeys(_vocabSize)[..distribution.Count];
             foreach (var key in keys)
             {
@@ -165,22 +170,35 @@ public sealed class SequenceSampler
             return TokenOf(keys[^1]);
         }
 
-        var last = 0;
-        for (var id = 0; id < weights.Length; id++)
+        return DrawUnsorted(weights, target);
+    }
+
+    /// <summary>Inverse-CDF draw over all weights, skipping whole blocks by their (vectorised) sums.</summary>
+    private static int DrawUnsorted(ReadOnlySpan<float> weights, double target)
+    {
+        var cumulative = 0.0;
+        for (var start = 0; start < weights.Length; start += BlockSize)
         {
-            if (weights[id] > 0)
+            var block = weights.Slice(start, Math.Min(BlockSize, weights.Length - start));
+            var blockMass = (double)TensorPrimitives.Sum(block);
+            if (cumulative + blockMass <= target)
             {
-                last = id;
-                cumulative += weights[id];
+                cumulative += blockMass;
+                continue;
+            }
+
+            for (var i = 0; i < block.Length; i++)
+            {
+                cumulative += block[i];
                 if (cumulative > target)
                 {
-                    return id;
+                    return start + i;
                 }
             }
         }
 
         // Rounding left the target just above the total: the last possible token.
-        return last;
+        return weights.LastIndexOfAnyExcept(0f);
     }
 
     /// <summary>Softmax numerators at the temperature (max weight 1), then the top-k/top-p/min-p filters.</summary>
@@ -322,11 +340,15 @@ public sealed class SequenceSampler
         return count;
     }
 
-    /// <summary>0 for weight 1, then one bucket per halving; zero and tiny weights share the last bucket.</summary>
+    /// <summary>
+    /// 0 for weight 1, then eight buckets per halving (exponent and top mantissa bits of the float, so larger
+    /// weights never land in later buckets); zero and tiny weights share the last bucket.
+    /// </summary>
     private static int Bucket(float weight)
     {
-        var exponent = (BitConverter.SingleToInt32Bits(weight) >> 23) & 0xFF;
-        return Math.Clamp(127 - exponent, 0, BucketCount - 1);
+        const int one = 127 << BucketsPerOctaveBits;
+        var key = BitConverter.SingleToInt32Bits(weight) >> (23 - BucketsPerOctaveBits);
+        return Math.Clamp(one - key, 0, BucketCount - 1);
     }
 
     /// <summary>Ascending keys order by weight descending, then token id ascending (non-negative floats sort as their bits).</summary>
@@ -349,9 +371,9 @@ public sealed class SequenceSampler
     private static double Sum(ReadOnlySpan<float> weights)
     {
         var total = 0.0;
-        foreach (var weight in weights)
+        for (var start = 0; start < weights.Length; start += BlockSize)
         {
-            total += weight;
+            total += TensorPrimitives.Sum(weights.Slice(start, Math.Min(BlockSize, weights.Length - start)));
         }
 
         return total;

@@ -11,7 +11,7 @@ namespace LlmQueue.Engine.Tokenization;
 /// </summary>
 internal sealed class BpeModel
 {
-    private const int MaxCachedWordLength = 64;
+    private const int MaxCachedWordLength = 256;
     private const int MaxCacheEntries = 1 << 18;
     private const int StackLimit = 256;
 
@@ -24,6 +24,9 @@ internal sealed class BpeModel
     private readonly int? _unkId;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
+
+    // ConcurrentDictionary.Count takes every lock, so the size is tracked here.
+    private int _cacheEntries;
 
     public BpeModel(BpeModelOptions options)
     {
@@ -54,9 +57,10 @@ internal sealed class BpeModel
         }
 
         var ids = ComputeWord(word);
-        if (word.Length <= MaxCachedWordLength && _cache.Count < MaxCacheEntries)
+        if (word.Length <= MaxCachedWordLength && Volatile.Read(ref _cacheEntries) < MaxCacheEntries
+            && _cacheLookup.TryAdd(word, ids))
         {
-            _cacheLookup.TryAdd(word, ids);
+            Interlocked.Increment(ref _cacheEntries);
         }
 
         output.AddRange(ids);

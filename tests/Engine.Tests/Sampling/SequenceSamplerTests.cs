@@ -38,13 +38,16 @@ public class SequenceSamplerTests
     }
 
     [Theory]
-    [InlineData(0, 0.9, 0.0)]
-    [InlineData(0, 1.0, 0.05)]
-    [InlineData(100, 1.0, 0.0)]
-    public void Large_vocabulary_filters_match_the_reference(int topK, double topP, double minP)
+    [InlineData(0, 0.9, 0.0, 8.0)]
+    [InlineData(0, 1.0, 0.05, 8.0)]
+    [InlineData(100, 1.0, 0.0, 8.0)]
+    // Weights spanning far more than the 2^-32 the candidate buckets resolve.
+    [InlineData(0, 0.999999, 0.0, 40.0)]
+    [InlineData(3000, 1.0, 1e-30, 40.0)]
+    public void Large_vocabulary_filters_match_the_reference(int topK, double topP, double minP, double scale)
     {
         const int vocabSize = 131072;
-        var logits = ReferenceSampling.RandomLogits(vocabSize, seed: 11, scale: 8);
+        var logits = ReferenceSampling.RandomLogits(vocabSize, seed: 11, scale);
         var settings = new SamplingSettings { TopK = topK, TopP = (float)topP, MinP = (float)minP };
         var expected = ReferenceSampling.Probabilities(logits.Select(l => (double)l).ToArray(), 1.0, topK, topP, minP);
 
@@ -79,12 +82,14 @@ public class SequenceSamplerTests
         AssertDistribution(expected, actual);
     }
 
-    [Fact]
-    public void Draw_frequencies_follow_the_filtered_distribution()
+    [Theory]
+    [InlineData(6, 0.9)]
+    [InlineData(0, 1.0)]
+    public void Draw_frequencies_follow_the_filtered_distribution(int topK, double topP)
     {
         float[] logits = [2.0f, 1.5f, 1.0f, 0.2f, -0.5f, 0.9f, -2f, 1.7f];
-        var settings = new SamplingSettings { Temperature = 0.8f, TopK = 6, TopP = 0.9f, Seed = 42 };
-        var expected = ReferenceSampling.Probabilities(logits.Select(l => (double)l).ToArray(), 0.8, 6, 0.9);
+        var settings = new SamplingSettings { Temperature = 0.8f, TopK = topK, TopP = (float)topP, Seed = 42 };
+        var expected = ReferenceSampling.Probabilities(logits.Select(l => (double)l).ToArray(), 0.8, topK, topP);
         var sampler = new SequenceSampler(settings, [], logits.Length);
         const int draws = 40000;
         var counts = new int[logits.Length];
