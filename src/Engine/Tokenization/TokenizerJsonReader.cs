@@ -281,9 +281,12 @@ internal sealed class TokenizerJsonReader
                 if (OptionalBool(element, "add_prefix_space", $"{path}.add_prefix_space"))
                 {
                     // Hugging Face adds the space per piece of earlier splits; only the whole-text case is supported.
-                    _addPrefixSpace = _splitRules.Count == 0
-                        ? true
-                        : throw Fail($"{path}.add_prefix_space after a Split is not supported");
+                    if (_splitRules.Count > 0)
+                    {
+                        throw Fail($"{path}.add_prefix_space after a Split is not supported");
+                    }
+
+                    _addPrefixSpace = true;
                 }
 
                 if (OptionalBool(element, "use_regex", $"{path}.use_regex", defaultValue: true))

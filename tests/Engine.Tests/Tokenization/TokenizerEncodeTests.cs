@@ -59,6 +59,18 @@ public class TokenizerEncodeTests
     }
 
     [Fact]
+    public void Byte_level_add_prefix_space_prepends_a_space_to_the_text()
+    {
+        var document = HandBuiltTokenizer.Document(mergesAsArrays: true);
+        document["pre_tokenizer"] = new { type = "ByteLevel", add_prefix_space = true, use_regex = true };
+        var tokenizer = Tokenizer.FromJson(System.Text.Json.JsonSerializer.Serialize(document), "prefix-space");
+
+        // " abcd": Ġ a b c d -> "b c", then "a bc"; "Ġ a" never gets its turn.
+        Assert.Equal([4, 7, 3], tokenizer.Encode("abcd", addSpecialTokens: false));
+        Assert.Equal([9], tokenizer.Encode(" a", addSpecialTokens: false));
+    }
+
+    [Fact]
     public void Text_outside_the_vocabulary_without_unk_is_a_clear_error()
     {
         var ex = Assert.Throws<ArgumentException>(() => _tokenizer.Encode("z"));
