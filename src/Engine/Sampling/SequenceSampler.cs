@@ -205,23 +205,32 @@ public sealed class SequenceSampler
     private SamplingDistribution BuildDistribution(ReadOnlySpan<float> logits, SamplingScratch scratch)
     {
         var weights = scratch.Weights(_vocabSize);
-        TensorPrimitives.Subtract(logits, TensorPrimitives.Max(logits), weights);
+        var keys = scratch.SortKeys(_vocabSize);
+        var max = TensorPrimitives.Max(logits);
+        if (HasTopK)
+        {
+            var candidates = CollectTopKCandidates(logits, max, weights, keys);
+            keys[..candidates].Sort();
+            var count = Math.Min(candidates, _settings.TopK);
+            return FinishFiltering(weights, keys, count, MassOf(weights, keys[..count]));
+        }
+
+        TensorPrimitives.Subtract(logits, max, weights);
         TensorPrimitives.Multiply(weights, 1f / _settings.Temperature, weights);
         TensorPrimitives.Exp(weights, weights);
-        if (!HasTopK && !HasTopP && !HasMinP)
+        if (!HasTopP && !HasMinP)
         {
             return new SamplingDistribution(false, _vocabSize, Sum(weights));
         }
 
-        var keys = scratch.SortKeys(_vocabSize);
-        var (count, totalMass) = CollectCandidates(weights, keys);
-        keys[..count].Sort();
-        if (HasTopK)
-        {
-            count = Math.Min(count, _settings.TopK);
-            totalMass = MassOf(weights, keys[..count]);
-        }
+        var (total, totalMass) = CollectCandidates(weights, keys);
+        keys[..total].Sort();
+        return FinishFiltering(weights, keys, total, totalMass);
+    }
 
+    /// <summary>Top-p (of <paramref name="totalMass"/>) then min-p over sorted candidates; sums what is kept.</summary>
+    private SamplingDistribution FinishFiltering(ReadOnlySpan<float> weights, ReadOnlySpan<long> keys, int count, double totalMass)
+    {
         if (HasTopP)
         {
             count = TopPCount(weights, keys[..count], totalMass);
@@ -236,20 +245,62 @@ public sealed class SequenceSampler
     }
 
     /// <summary>
-    /// Writes sort keys for every token that can survive the filters, avoiding a full-vocabulary sort: weights
+    /// Top-k never needs the whole vocabulary's weights: candidates are bucketed by logit distance from the
+    /// maximum (eight buckets per halving of probability), and only the buckets holding the top k are
+    /// exponentiated and given sort keys.
+    /// </summary>
+    private int CollectTopKCandidates(ReadOnlySpan<float> logits, float max, Span<float> weights, Span<long> keys)
+    {
+        var temperature = _settings.Temperature;
+        var scale = (1 << BucketsPerOctaveBits) / (temperature * MathF.Log(2f));
+        Span<int> counts = stackalloc int[BucketCount];
+        counts.Clear();
+        foreach (var logit in logits)
+        {
+            counts[LogitBucket(max - logit, scale)]++;
+        }
+
+        var limit = BucketCount - 1;
+        var seen = 0;
+        for (var b = 0; b < BucketCount; b++)
+        {
+            seen += counts[b];
+            if (seen >= _settings.TopK)
+            {
+                limit = b;
+                break;
+            }
+        }
+
+        var count = 0;
+        for (var id = 0; id < logits.Length; id++)
+        {
+            if (LogitBucket(max - logits[id], scale) <= limit)
+            {
+                var weight = MathF.Exp((logits[id] - max) / temperature);
+                weights[id] = weight;
+                keys[count++] = SortKey(weight, id);
+            }
+        }
+
+        return count;
+    }
+
+    // Float-to-int conversion saturates (NaN gives 0), so the clamp keeps every value in range.
+    private static int LogitBucket(float distance, float scale) =>
+        Math.Clamp((int)(distance * scale), 0, BucketCount - 1);
+
+    /// <summary>
+    /// Writes sort keys for every token that can survive top-p / min-p, avoiding a full-vocabulary sort: weights
     /// are bucketed by binary exponent, and only buckets up to the one that must hold the cut-off are kept.
     /// </summary>
     private (int Count, double TotalMass) CollectCandidates(ReadOnlySpan<float> weights, Span<long> keys)
     {
-        Span<int> counts = stackalloc int[BucketCount];
         Span<double> masses = stackalloc double[BucketCount];
-        counts.Clear();
         masses.Clear();
         foreach (var weight in weights)
         {
-            var bucket = Bucket(weight);
-            counts[bucket]++;
-            masses[bucket] += weight;
+            masses[Bucket(weight)] += weight;
         }
 
         var totalMass = 0.0;
@@ -258,7 +309,7 @@ public sealed class SequenceSampler
             totalMass += mass;
         }
 
-        var limit = CandidateBucketLimit(counts, masses, totalMass);
+        var limit = CandidateBucketLimit(masses, totalMass);
         var count = 0;
         for (var id = 0; id < weights.Length; id++)
         {
@@ -271,24 +322,10 @@ public sealed class SequenceSampler
         return (count, totalMass);
     }
 
-    private int CandidateBucketLimit(ReadOnlySpan<int> counts, ReadOnlySpan<double> masses, double totalMass)
+    private int CandidateBucketLimit(ReadOnlySpan<double> masses, double totalMass)
     {
         var limit = BucketCount - 1;
-        if (HasTopK)
-        {
-            // The top k all lie in the first buckets that together hold at least k tokens.
-            var seen = 0;
-            for (var b = 0; b < BucketCount; b++)
-            {
-                seen += counts[b];
-                if (seen >= _settings.TopK)
-                {
-                    limit = b;
-                    break;
-                }
-            }
-        }
-        else if (HasTopP)
+        if (HasTopP)
         {
             // The nucleus lies in the first buckets holding the top_p mass; one more bucket absorbs rounding.
             var cumulative = 0.0;
