@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace LlmQueue.Engine.Sampling;
+
+/// <summary>Checks sampling settings at submit time; the message names the offending field (API names).</summary>
+public static class SamplingValidator
+{
+    /// <summary>Null when valid, otherwise a message naming the field and the problem.</summary>
+    public static string? Validate(SamplingSettings settings, int vocabSize)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return CheckTemperature(settings.Temperature)
+            ?? CheckRange("top_p", settings.TopP, min: 0f, minInclusive: false, max: 1f)
+            ?? CheckRange("min_p", settings.MinP, min: 0f, minInclusive: true, max: 1f)
+            ?? (settings.TopK < -1 ? $"top_k must be -1 or 0 (disabled) or positive, got {settings.TopK}" : null)
+            ?? (settings.RepetitionPenalty > 0f && float.IsFinite(settings.RepetitionPenalty)
+                ? null
+                : $"repetition_penalty must be a finite number > 0, got {Format(settings.RepetitionPenalty)}")
+            ?? CheckRange("presence_penalty", settings.PresencePenalty, min: -2f, minInclusive: true, max: 2f)
+            ?? CheckRange("frequency_penalty", settings.FrequencyPenalty, min: -2f, minInclusive: true, max: 2f)
+            ?? (settings.MaxTokens <= 0 ? $"max_tokens must be > 0, got {settings.MaxTokens}" : null)
+            ?? CheckStopTokenIds(settings.StopTokenIds, vocabSize)
+            ?? (settings.StopStrings.Any(string.IsNullOrEmpty) ? "stop must not contain an empty string" : null);
+    }
+
+    private static string? CheckTemperature(float temperature) =>
+        float.IsFinite(temperature) && temperature >= 0f
+            ? null
+            : $"temperature must be a finite number >= 0, got {Format(temperature)}";
+
+    private static string? CheckRange(string field, float value, float min, bool minInclusive, float max)
+    {
+        var aboveMin = minInclusive ? value >= min : value > min;
+        return aboveMin && value <= max
+            ? null
+            : $"{field} must be in {(minInclusive ? "[" : "(")}{Format(min)}, {Format(max)}], got {Format(value)}";
+    }
+
+    private static string? CheckStopTokenIds(IReadOnlyList<int> ids, int vocabSize)
+    {
+        foreach (var id in ids)
+        {
+            if (id < 0 || id >= vocabSize)
+            {
+                return $"stop_token_ids contains {id}, outside the vocabulary [0, {vocabSize})";
+            }
+        }
+
+        return null;
+    }
+
+    private static string Format(float value) => value.ToString(CultureInfo.InvariantCulture);
+}
