@@ -125,12 +125,15 @@ public sealed unsafe class CpuModelRunner : IModelRunner
     {
         var weights = _weights.Layers[layer];
         NormRows(_buffers.Hidden, weights.InputNorm, tokens);
-        _matMul.Run(weights.QProj, _buffers.Normed.Pointer, tokens, _buffers.Queries.Pointer, weights.QProj.Shape[0]);
-        _matMul.Run(weights.KProj, _buffers.Normed.Pointer, tokens, _buffers.Keys.Pointer, weights.KProj.Shape[0]);
-        _matMul.Run(weights.VProj, _buffers.Normed.Pointer, tokens, _buffers.Values.Pointer, weights.VProj.Shape[0]);
+        _matMul.Run(
+            _buffers.Normed.Pointer,
+            tokens,
+            new MatMulTarget(weights.QProj, _buffers.Queries.Pointer),
+            new MatMulTarget(weights.KProj, _buffers.Keys.Pointer),
+            new MatMulTarget(weights.VProj, _buffers.Values.Pointer));
         RotateAndStore(batch, layer, tokens);
         _attention.Run(layer, _buffers.Queries.Pointer, _buffers.Attention.Pointer, tokens);
-        _matMul.Run(weights.OProj, _buffers.Attention.Pointer, tokens, _buffers.Projected.Pointer, Config.HiddenSize);
+        _matMul.Run(_buffers.Attention.Pointer, tokens, new MatMulTarget(weights.OProj, _buffers.Projected.Pointer));
         AddResidual(tokens);
     }
 
@@ -158,15 +161,18 @@ public sealed unsafe class CpuModelRunner : IModelRunner
         var weights = _weights.Layers[layer];
         int inter = Config.IntermediateSize;
         NormRows(_buffers.Hidden, weights.PostAttentionNorm, tokens);
-        _matMul.Run(weights.GateProj, _buffers.Normed.Pointer, tokens, _buffers.Gate.Pointer, inter);
-        _matMul.Run(weights.UpProj, _buffers.Normed.Pointer, tokens, _buffers.Up.Pointer, inter);
+        _matMul.Run(
+            _buffers.Normed.Pointer,
+            tokens,
+            new MatMulTarget(weights.GateProj, _buffers.Gate.Pointer),
+            new MatMulTarget(weights.UpProj, _buffers.Up.Pointer));
         // silu(g) * u = g * sigmoid(g) * u, computed in place in Gate.
         var gate = new Span<float>(_buffers.Gate.Pointer, tokens * inter);
         var up = new Span<float>(_buffers.Up.Pointer, tokens * inter);
         TensorPrimitives.Multiply(gate, up, up);
         TensorPrimitives.Sigmoid(gate, gate);
         TensorPrimitives.Multiply(gate, up, gate);
-        _matMul.Run(weights.DownProj, _buffers.Gate.Pointer, tokens, _buffers.Projected.Pointer, Config.HiddenSize);
+        _matMul.Run(_buffers.Gate.Pointer, tokens, new MatMulTarget(weights.DownProj, _buffers.Projected.Pointer));
         AddResidual(tokens);
     }
 
@@ -205,6 +211,6 @@ public sealed unsafe class CpuModelRunner : IModelRunner
             }
         }
 
-        _matMul.Run(_weights.LmHead, _buffers.Normed.Pointer, logitRows, output, Config.VocabSize);
+        _matMul.Run(_buffers.Normed.Pointer, logitRows, new MatMulTarget(_weights.LmHead, output));
     }
 }

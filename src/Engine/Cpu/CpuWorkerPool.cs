@@ -77,7 +77,11 @@ internal sealed class CpuWorkerPool : IDisposable
         }
 
         _disposed = true;
-        _start.Release(_threads.Length);
+        if (_threads.Length > 0)
+        {
+            _start.Release(_threads.Length);
+        }
+
         foreach (var thread in _threads)
         {
             thread.Join();

@@ -13,7 +13,10 @@ internal static unsafe class MatMulKernel
     public const int Rows = 4;
     public const int Tokens = 4;
 
+    // Fully optimised from the first call: tier-0 code of this loop is ~10x slower and a server
+    // process would otherwise spend its first steps there.
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block<TRows>(
         byte* w, long rowBytes, int r0, int rowCount, float* x, int t0, int tokenCount, int k, float* y, int yStride)
         where TRows : struct, IWeightRows
