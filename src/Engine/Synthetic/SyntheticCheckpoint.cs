@@ -70,53 +70,53 @@ public static class SyntheticCheckpoint
         var tensors = new SafetensorsTensor[layouts.Count];
         // Each tensor has its own seeded stream, so generation parallelises and sharding never changes values.
         Parallel.For(0, layouts.Count, i =>
-        {
-            var (name, shape, isNorm) = layouts[i];
-            tensors[i] = new SafetensorsTensor(name, spec.DType, shape, Generate(spec, name, shape, isNorm));
-        });
+            tensors[i] = new SafetensorsTensor(layouts[i].Name, spec.DType, layouts[i].Shape, Generate(spec, layouts[i])));
         return [.. tensors];
     }
 
-    private static List<(string Name, int[] Shape, bool IsNorm)> TensorLayouts(SyntheticModelSpec spec)
+    // Init: embeddings normal(0, InitStd); projections normal(0, 1/sqrt(fan_in)) so each sub-block's
+    // output is O(1) and outweighs the small embedding (with tied embeddings a dominant embedding
+    // makes the current token the argmax, i.e. greedy decoding repeats one token); norm gains
+    // 1 + normal(0, 0.1), near 1 but not exactly, so tests notice a dropped norm weight.
+    private static List<TensorInit> TensorLayouts(SyntheticModelSpec spec)
     {
         int h = spec.HiddenSize;
         int kv = spec.NumKvHeads * spec.HeadDim;
         int inter = spec.IntermediateSize;
-        var layouts = new List<(string, int[], bool)> { ("model.embed_tokens.weight", [spec.VocabSize, h], false) };
+        var layouts = new List<TensorInit> { new("model.embed_tokens.weight", [spec.VocabSize, h], 0f, spec.InitStd) };
         for (int i = 0; i < spec.NumLayers; i++)
         {
             string p = $"model.layers.{i}.";
-            layouts.Add((p + "input_layernorm.weight", [h], true));
-            layouts.Add((p + "self_attn.q_proj.weight", [h, h], false));
-            layouts.Add((p + "self_attn.k_proj.weight", [kv, h], false));
-            layouts.Add((p + "self_attn.v_proj.weight", [kv, h], false));
-            layouts.Add((p + "self_attn.o_proj.weight", [h, h], false));
-            layouts.Add((p + "post_attention_layernorm.weight", [h], true));
-            layouts.Add((p + "mlp.gate_proj.weight", [inter, h], false));
-            layouts.Add((p + "mlp.up_proj.weight", [inter, h], false));
-            layouts.Add((p + "mlp.down_proj.weight", [h, inter], false));
+            layouts.Add(TensorInit.Norm(p + "input_layernorm.weight", h));
+            layouts.Add(TensorInit.Projection(p + "self_attn.q_proj.weight", h, h));
+            layouts.Add(TensorInit.Projection(p + "self_attn.k_proj.weight", kv, h));
+            layouts.Add(TensorInit.Projection(p + "self_attn.v_proj.weight", kv, h));
+            layouts.Add(TensorInit.Projection(p + "self_attn.o_proj.weight", h, h));
+            layouts.Add(TensorInit.Norm(p + "post_attention_layernorm.weight", h));
+            layouts.Add(TensorInit.Projection(p + "mlp.gate_proj.weight", inter, h));
+            layouts.Add(TensorInit.Projection(p + "mlp.up_proj.weight", inter, h));
+            layouts.Add(TensorInit.Projection(p + "mlp.down_proj.weight", h, inter));
         }
 
-        layouts.Add(("model.norm.weight", [h], true));
+        layouts.Add(TensorInit.Norm("model.norm.weight", h));
         if (!spec.TieWordEmbeddings)
         {
-            layouts.Add(("lm_head.weight", [spec.VocabSize, h], false));
+            layouts.Add(TensorInit.Projection("lm_head.weight", spec.VocabSize, h));
         }
 
         return layouts;
     }
 
-    private static byte[] Generate(SyntheticModelSpec spec, string name, int[] shape, bool isNorm)
+    private static byte[] Generate(SyntheticModelSpec spec, TensorInit init)
     {
-        int count = checked(shape.Aggregate(1, (a, b) => a * b));
+        int count = checked(init.Shape.Aggregate(1, (a, b) => a * b));
         var bytes = new byte[checked(count * spec.DType.ElementSize())];
-        var random = new SplitMixRandom(SplitMixRandom.DeriveSeed(spec.Seed, name));
+        var random = new SplitMixRandom(SplitMixRandom.DeriveSeed(spec.Seed, init.Name));
         var values = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
         var halves = MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan());
         for (int i = 0; i < count; i++)
         {
-            // Norm gains near 1 (not exactly, so tests notice a dropped norm weight).
-            float value = isNorm ? 1f + (0.1f * random.NextNormal()) : spec.InitStd * random.NextNormal();
+            float value = init.Mean + (init.Std * random.NextNormal());
             switch (spec.DType)
             {
                 case TensorDType.F32: values[i] = value; break;

@@ -25,7 +25,7 @@ public sealed record SyntheticModelSpec
 
     public ulong Seed { get; init; } = 1234;
 
-    /// <summary>Standard deviation of the normal init of embeddings and projections (HF initializer_range).</summary>
+    /// <summary>Standard deviation of the normal init of the embeddings (HF initializer_range); projections use 1/sqrt(fan_in).</summary>
     public float InitStd { get; init; } = 0.02f;
 
     /// <summary>1 writes model.safetensors; more writes that many shards plus model.safetensors.index.json.</summary>

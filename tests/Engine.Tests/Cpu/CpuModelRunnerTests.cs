@@ -8,7 +8,7 @@ namespace LlmQueue.Engine.Tests.Cpu;
 
 public class CpuModelRunnerTests
 {
-    private static readonly SyntheticModelSpec Spec = SyntheticModelSpec.Tiny with { VocabSize = 96, InitStd = 0.08f };
+    private static readonly SyntheticModelSpec Spec = SyntheticModelSpec.Tiny with { VocabSize = 96 };
 
     [Theory]
     [InlineData(TensorDType.F32, false)]
