@@ -6,7 +6,9 @@ namespace LlmQueue.Engine.Cpu;
 /// <summary>
 /// Register-blocked y[t, r] = dot(x[t, :k], w[r, :k]) for up to 4 weight rows x 4 token rows: each
 /// widened weight vector feeds 4 token rows, so batched steps reuse every weight load 4 times.
-/// Partial blocks repeat their last row/token (computed, not stored) to keep one kernel shape.
+/// Partial blocks repeat their last row/token (computed, not stored) to keep one kernel shape;
+/// the single-token shape (decode of one sequence) is its own instantiation via
+/// <see cref="ITokenBlock"/>, so it spends no FMAs on repeated tokens.
 /// </summary>
 internal static unsafe class MatMulKernel
 {
@@ -17,9 +19,10 @@ internal static unsafe class MatMulKernel
     // process would otherwise spend its first steps there.
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Block<TRows>(
+    public static void Block<TRows, TTokens>(
         byte* w, long rowBytes, int r0, int rowCount, float* x, int t0, int tokenCount, int k, float* y, int yStride)
         where TRows : struct, IWeightRows
+        where TTokens : struct, ITokenBlock
     {
         byte* w0 = w + (r0 * rowBytes);
         byte* w1 = w0 + (Math.Min(1, rowCount - 1) * rowBytes);
@@ -46,6 +49,11 @@ internal static unsafe class MatMulKernel
             a10 = Vector256.FusedMultiplyAdd(v1, u, a10);
             a20 = Vector256.FusedMultiplyAdd(v2, u, a20);
             a30 = Vector256.FusedMultiplyAdd(v3, u, a30);
+            if (!TTokens.IsBlock)
+            {
+                continue; // constant per instantiation: the JIT drops the rest of the body for one token
+            }
+
             u = Vector256.Load(x1 + i);
             a01 = Vector256.FusedMultiplyAdd(v0, u, a01);
             a11 = Vector256.FusedMultiplyAdd(v1, u, a11);
@@ -64,14 +72,17 @@ internal static unsafe class MatMulKernel
         }
 
         var block = new BlockOutput(y, yStride, r0, rowCount, t0, tokenCount, i, k);
-        block.Put<TRows>(0, 0, a00, w0, x0); block.Put<TRows>(0, 1, a01, w0, x1);
-        block.Put<TRows>(0, 2, a02, w0, x2); block.Put<TRows>(0, 3, a03, w0, x3);
-        block.Put<TRows>(1, 0, a10, w1, x0); block.Put<TRows>(1, 1, a11, w1, x1);
-        block.Put<TRows>(1, 2, a12, w1, x2); block.Put<TRows>(1, 3, a13, w1, x3);
-        block.Put<TRows>(2, 0, a20, w2, x0); block.Put<TRows>(2, 1, a21, w2, x1);
-        block.Put<TRows>(2, 2, a22, w2, x2); block.Put<TRows>(2, 3, a23, w2, x3);
-        block.Put<TRows>(3, 0, a30, w3, x0); block.Put<TRows>(3, 1, a31, w3, x1);
-        block.Put<TRows>(3, 2, a32, w3, x2); block.Put<TRows>(3, 3, a33, w3, x3);
+        block.Put<TRows>(0, 0, a00, w0, x0);
+        block.Put<TRows>(1, 0, a10, w1, x0);
+        block.Put<TRows>(2, 0, a20, w2, x0);
+        block.Put<TRows>(3, 0, a30, w3, x0);
+        if (TTokens.IsBlock)
+        {
+            block.Put<TRows>(0, 1, a01, w0, x1); block.Put<TRows>(0, 2, a02, w0, x2); block.Put<TRows>(0, 3, a03, w0, x3);
+            block.Put<TRows>(1, 1, a11, w1, x1); block.Put<TRows>(1, 2, a12, w1, x2); block.Put<TRows>(1, 3, a13, w1, x3);
+            block.Put<TRows>(2, 1, a21, w2, x1); block.Put<TRows>(2, 2, a22, w2, x2); block.Put<TRows>(2, 3, a23, w2, x3);
+            block.Put<TRows>(3, 1, a31, w3, x1); block.Put<TRows>(3, 2, a32, w3, x2); block.Put<TRows>(3, 3, a33, w3, x3);
+        }
     }
 
     /// <summary>Reduces one accumulator, adds the scalar tail (k not a multiple of 8) and stores it if in range.</summary>

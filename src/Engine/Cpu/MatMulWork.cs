@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LlmQueue.Engine.Weights;
 
 namespace LlmQueue.Engine.Cpu;
@@ -81,6 +82,7 @@ internal sealed unsafe class MatMulWork : IParallelWork
         _pool.Run(this, items);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first step; skip tier-0
     private void RunRows<TRows>(in MatMulTarget target, int rowStart, int rowsPerItem)
         where TRows : struct, IWeightRows
     {
@@ -96,8 +98,15 @@ internal sealed unsafe class MatMulWork : IParallelWork
                 int rowCount = Math.Min(MatMulKernel.Rows, rowEnd - r);
                 for (int t = tileStart; t < tileEnd; t += MatMulKernel.Tokens)
                 {
-                    MatMulKernel.Block<TRows>(
-                        weight.Data, rowBytes, r, rowCount, _x, t, Math.Min(MatMulKernel.Tokens, tileEnd - t), k, target.Output, target.OutputStride);
+                    int tokenCount = Math.Min(MatMulKernel.Tokens, tileEnd - t);
+                    if (tokenCount == 1)
+                    {
+                        MatMulKernel.Block<TRows, SingleToken>(weight.Data, rowBytes, r, rowCount, _x, t, 1, k, target.Output, target.OutputStride);
+                    }
+                    else
+                    {
+                        MatMulKernel.Block<TRows, TokenBlock>(weight.Data, rowBytes, r, rowCount, _x, t, tokenCount, k, target.Output, target.OutputStride);
+                    }
                 }
             }
         }

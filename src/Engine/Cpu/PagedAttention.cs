@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace LlmQueue.Engine.Cpu;
 
@@ -9,6 +10,7 @@ namespace LlmQueue.Engine.Cpu;
 internal static unsafe class PagedAttention
 {
     /// <param name="scores">Scratch of at least contextLength floats.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first step; skip tier-0
     public static void Attend(
         ReadOnlySpan<float> query,
         float* keys,

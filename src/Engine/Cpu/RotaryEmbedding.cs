@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace LlmQueue.Engine.Cpu;
 
 /// <summary>Non-interleaved (rotate_half) RoPE with inv_freq = theta^(-2i/d) computed in f32, as Hugging Face does.</summary>
@@ -26,6 +28,7 @@ internal sealed class RotaryEmbedding
     }
 
     /// <summary>Rotates every head of <paramref name="heads"/> ([count * headDim]) in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first step; skip tier-0
     public static void Apply(Span<float> heads, int headDim, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin)
     {
         int half = headDim / 2;
