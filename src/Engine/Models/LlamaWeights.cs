@@ -9,7 +9,7 @@ public sealed record LlamaWeights(
     float[] FinalNorm,
     TensorView LmHead)
 {
-    /// <summary>Bytes of weights one forward token reads (projections, lm_head, one embedding row).</summary>
+    /// <summary>Weight bytes one decode step streams regardless of batch size: all projections plus lm_head.</summary>
     public long DecodeWeightBytes =>
         Layers.Sum(l => l.QProj.ByteLength + l.KProj.ByteLength + l.VProj.ByteLength + l.OProj.ByteLength
             + l.GateProj.ByteLength + l.UpProj.ByteLength + l.DownProj.ByteLength)

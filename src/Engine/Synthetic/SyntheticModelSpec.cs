@@ -66,6 +66,14 @@ public sealed record SyntheticModelSpec
         DType = TensorDType.BF16,
     };
 
+    /// <summary>The preset named like EngineOptions.SyntheticModel: "tiny" or "small-100m" (case-insensitive).</summary>
+    public static SyntheticModelSpec Preset(string name) => name?.ToUpperInvariant() switch
+    {
+        "TINY" => Tiny,
+        "SMALL-100M" => Small100M,
+        _ => throw new ArgumentException($"Unknown synthetic model '{name}'; expected 'tiny' or 'small-100m'.", nameof(name)),
+    };
+
     public long ParameterCount
     {
         get

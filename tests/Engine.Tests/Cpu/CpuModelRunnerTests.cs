@@ -113,6 +113,26 @@ public class CpuModelRunnerTests
     }
 
     [Fact]
+    public void One_thread_and_several_threads_give_identical_logits()
+    {
+        using var folder = TestCheckpoints.Write(Spec with { DType = TensorDType.BF16 });
+        using var model = LlamaModel.Load(folder.Path);
+        int[] prompt = RandomTokens(30, seed: 8);
+        var results = new List<float[]>();
+        foreach (int threads in new[] { 1, 3 })
+        {
+            using var runner = new LlmQueue.Engine.Cpu.CpuModelRunner(model, blockSize: 8, numBlocks: 4, threads);
+            var batch = new ForwardBatch();
+            batch.Sequences.Add(new SequenceChunk(prompt, 0, new[] { 2, 0, 3, 1 }, true));
+            var logits = new float[Spec.VocabSize];
+            runner.Execute(batch, logits);
+            results.Add(logits);
+        }
+
+        Assert.Equal(results[0], results[1]);
+    }
+
+    [Fact]
     public void Block_table_too_short_is_rejected_with_a_clear_error()
     {
         using var folder = TestCheckpoints.Write(Spec);

@@ -47,6 +47,15 @@ public class SyntheticCheckpointTests
         Assert.Equal(TensorDType.BF16, SyntheticModelSpec.Small100M.DType);
     }
 
+    [Fact]
+    public void Presets_are_found_by_their_option_names()
+    {
+        Assert.Same(SyntheticModelSpec.Tiny, SyntheticModelSpec.Preset("tiny"));
+        Assert.Same(SyntheticModelSpec.Small100M, SyntheticModelSpec.Preset("Small-100M"));
+        var error = Assert.Throws<ArgumentException>(() => SyntheticModelSpec.Preset("huge"));
+        Assert.Contains("huge", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(false, TensorDType.F32)]
     [InlineData(true, TensorDType.BF16)]
