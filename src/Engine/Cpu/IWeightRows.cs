@@ -8,6 +8,8 @@ namespace LlmQueue.Engine.Cpu;
 /// so the JIT emits one specialised kernel per dtype.</summary>
 internal unsafe interface IWeightRows
 {
+    static abstract int ElementSize { get; }
+
     static abstract Vector256<float> Load8(byte* row, int index);
 
     static abstract float Load1(byte* row, int index);
@@ -15,6 +17,8 @@ internal unsafe interface IWeightRows
 
 internal readonly unsafe struct Bf16Rows : IWeightRows
 {
+    public static int ElementSize => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load8(byte* row, int index) =>
         Float16Bits.Bf16ToSingle(Vector128.Load((ushort*)row + index));
@@ -24,6 +28,8 @@ internal readonly unsafe struct Bf16Rows : IWeightRows
 
 internal readonly unsafe struct F16Rows : IWeightRows
 {
+    public static int ElementSize => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load8(byte* row, int index) =>
         Float16Bits.F16ToSingle(Vector128.Load((ushort*)row + index));
@@ -33,6 +39,8 @@ internal readonly unsafe struct F16Rows : IWeightRows
 
 internal readonly unsafe struct F32Rows : IWeightRows
 {
+    public static int ElementSize => 4;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load8(byte* row, int index) => Vector256.Load((float*)row + index);
 
