@@ -30,4 +30,7 @@ public sealed record ModelConfig
     public int? BosTokenId { get; init; }
 
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+
+    /// <summary>The checkpoint's declared dtype (torch_dtype / dtype), informational; weights keep their stored dtype.</summary>
+    public string? TorchDtype { get; init; }
 }

@@ -1,0 +1,114 @@
+using System.Runtime.CompilerServices;
+using LlmQueue.Engine.Weights;
+
+namespace LlmQueue.Engine.Cpu;
+
+/// <summary>
+/// y = x · Wᵀ for up to three [out, in] weights sharing one input (q/k/v, gate/up) in a single pool
+/// dispatch, split by blocks of output rows; weights stay in their stored dtype. One instance per
+/// runner, reused every call (no per-call allocation).
+/// </summary>
+internal sealed unsafe class MatMulWork : IParallelWork
+{
+    private const int MaxTargets = 3;
+
+    // Token tile whose activations (TokenTile x in x 4 bytes) stay cache-resident while a row block streams.
+    private const int TokenTile = 64;
+
+    private readonly CpuWorkerPool _pool;
+    private readonly MatMulTarget[] _targets = new MatMulTarget[MaxTargets];
+    private readonly int[] _firstItem = new int[MaxTargets + 1];
+    private readonly int[] _rowsPerItem = new int[MaxTargets];
+    private float* _x;
+    private int _tokens;
+
+    public MatMulWork(CpuWorkerPool pool) => _pool = pool;
+
+    public void Run(float* x, int tokens, in MatMulTarget a)
+    {
+        _targets[0] = a;
+        Dispatch(x, tokens, 1);
+    }
+
+    public void Run(float* x, int tokens, in MatMulTarget a, in MatMulTarget b)
+    {
+        _targets[0] = a;
+        _targets[1] = b;
+        Dispatch(x, tokens, 2);
+    }
+
+    public void Run(float* x, int tokens, in MatMulTarget a, in MatMulTarget b, in MatMulTarget c)
+    {
+        _targets[0] = a;
+        _targets[1] = b;
+        _targets[2] = c;
+        Dispatch(x, tokens, 3);
+    }
+
+    public void Execute(int item, int worker)
+    {
+        int target = 0;
+        while (item >= _firstItem[target + 1])
+        {
+            target++;
+        }
+
+        ref readonly var t = ref _targets[target];
+        int rowStart = (item - _firstItem[target]) * _rowsPerItem[target];
+        switch (t.Weight.DType)
+        {
+            case TensorDType.BF16: RunRows<Bf16Rows>(t, rowStart, _rowsPerItem[target]); break;
+            case TensorDType.F16: RunRows<F16Rows>(t, rowStart, _rowsPerItem[target]); break;
+            default: RunRows<F32Rows>(t, rowStart, _rowsPerItem[target]); break;
+        }
+    }
+
+    private void Dispatch(float* x, int tokens, int targetCount)
+    {
+        _x = x;
+        _tokens = tokens;
+        int items = 0;
+        for (int i = 0; i < targetCount; i++)
+        {
+            int rows = _targets[i].Weight.Shape[0];
+            // About 8 items per thread balances load; a multiple of the kernel's 4 rows keeps blocks whole.
+            int target = Math.Max(1, rows / (_pool.Workers * 8));
+            _rowsPerItem[i] = (target + MatMulKernel.Rows - 1) / MatMulKernel.Rows * MatMulKernel.Rows;
+            _firstItem[i] = items;
+            items += (rows + _rowsPerItem[i] - 1) / _rowsPerItem[i];
+        }
+
+        _firstItem[targetCount] = items;
+        _pool.Run(this, items);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first step; skip tier-0
+    private void RunRows<TRows>(in MatMulTarget target, int rowStart, int rowsPerItem)
+        where TRows : struct, IWeightRows
+    {
+        var weight = target.Weight;
+        int k = weight.RowLength;
+        long rowBytes = (long)k * weight.DType.ElementSize();
+        int rowEnd = Math.Min(weight.Shape[0], rowStart + rowsPerItem);
+        for (int tileStart = 0; tileStart < _tokens; tileStart += TokenTile)
+        {
+            int tileEnd = Math.Min(_tokens, tileStart + TokenTile);
+            for (int r = rowStart; r < rowEnd; r += MatMulKernel.Rows)
+            {
+                int rowCount = Math.Min(MatMulKernel.Rows, rowEnd - r);
+                for (int t = tileStart; t < tileEnd; t += MatMulKernel.Tokens)
+                {
+                    int tokenCount = Math.Min(MatMulKernel.Tokens, tileEnd - t);
+                    if (tokenCount == 1)
+                    {
+                        MatMulKernel.Block<TRows, SingleToken>(weight.Data, rowBytes, r, rowCount, _x, t, 1, k, target.Output, target.OutputStride);
+                    }
+                    else
+                    {
+                        MatMulKernel.Block<TRows, TokenBlock>(weight.Data, rowBytes, r, rowCount, _x, t, tokenCount, k, target.Output, target.OutputStride);
+                    }
+                }
+            }
+        }
+    }
+}
