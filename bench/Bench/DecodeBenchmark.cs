@@ -18,15 +18,15 @@ internal static class DecodeBenchmark
     {
         var steps = smoke ? 2 : 32;
         var repeats = smoke ? 1 : 5;
-        var spec = smoke ? SyntheticModelSpec.Tiny : SyntheticModelSpec.Small100M;
-        var folder = Path.Combine(Path.GetTempPath(), "llmq-bench", spec.Name);
-        SyntheticModels.EnsureWritten(folder, spec);
-        using var model = LlamaModel.Load(folder);
+        var name = smoke ? "tiny" : "small-100m";
+        var spec = SyntheticModelSpec.Preset(name);
+        using var model = LlamaModel.Load(SyntheticModel.EnsureWritten(Path.Combine(Path.GetTempPath(), "llmq-models"), spec, name));
         var config = model.Config;
+        var weightBytes = model.Weights.DecodeWeightBytes;
 
         var (readGBps, copyGBps) = MemoryBandwidth.Measure(smoke ? 64L << 20 : 1L << 30, smoke ? 1 : 5);
         var bandwidth = Math.Max(readGBps, copyGBps) * 1e9;
-        output.WriteLine($"model {spec.Name}: {model.ParameterCount / 1e6:F1}M parameters, weights read per step {model.WeightBytesPerStep / 1e6:F1} MB ({model.WeightDType})");
+        output.WriteLine($"model {name}: {spec.ParameterCount / 1e6:F1}M parameters ({spec.DType}), weights read per decode step {weightBytes / 1e6:F1} MB");
         output.WriteLine($"memory bandwidth (all {Environment.ProcessorCount} cores): read {readGBps:F2} GB/s, copy {copyGBps:F2} GB/s; roofline uses {bandwidth / 1e9:F2} GB/s");
         output.WriteLine("| batch | tokens/s (median) | ms/step | roofline tokens/s | % of roofline | vs batch 1 |");
         output.WriteLine("|---|---|---|---|---|---|");
@@ -46,7 +46,7 @@ internal static class DecodeBenchmark
             batchOne ??= tokensPerSecond;
             var contextMid = PromptLength + (steps / 2);
             var kvBytes = (double)batch * contextMid * config.NumLayers * 2 * config.NumKvHeads * config.HeadDim * sizeof(float);
-            var roofline = batch * bandwidth / (model.WeightBytesPerStep + kvBytes);
+            var roofline = batch * bandwidth / (weightBytes + kvBytes);
             output.WriteLine($"| {batch} | {tokensPerSecond:F1} | {1000.0 * batch / tokensPerSecond:F1} | {roofline:F1} | {100 * tokensPerSecond / roofline:F0}% | {tokensPerSecond / batchOne:F2}x |");
         }
     }

@@ -1,14 +1,42 @@
+using LlmQueue.Engine.Cpu;
+using LlmQueue.Engine.Models;
+using LlmQueue.Engine.Synthetic;
+using LlmQueue.Engine.Tokenization;
+using LlmQueue.Engine.Weights;
 using Microsoft.Extensions.Logging;
 
 namespace LlmQueue.Engine;
 
-/// <summary>Builds the engine for the configured model (or the synthetic one).</summary>
+/// <summary>Builds the engine for the configured model folder, or for a generated synthetic model.</summary>
 public static class EngineFactory
 {
     public static IGenerationEngine Create(EngineOptions options, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        throw new NotImplementedException("Engine core lands with the scheduler merge.");
+        var logger = loggerFactory.CreateLogger("LlmQueue.Engine");
+        var (folder, name) = string.IsNullOrWhiteSpace(options.ModelPath)
+            ? (SyntheticModel.EnsureWritten(options.CacheDirectory, SyntheticModelSpec.Preset(options.SyntheticModel), options.SyntheticModel),
+                "synthetic-" + options.SyntheticModel)
+            : (options.ModelPath, Path.GetFileName(Path.TrimEndingDirectorySeparator(options.ModelPath)));
+
+        var model = LlamaModel.Load(folder);
+        try
+        {
+            var tokenizer = Tokenizer.FromFile(model.TokenizerPath
+                ?? throw new ModelLoadException($"{Path.Combine(folder, LlamaModel.TokenizerFileName)}: file not found; a model folder needs its tokenizer.json."));
+            var bytesPerBlock = CpuModelRunner.KvBytesPerBlock(model.Config, options.BlockSize);
+            var numBlocks = (int)Math.Max(1, ((long)options.KvCacheMiB << 20) / bytesPerBlock);
+            var runner = new CpuModelRunner(model, options.BlockSize, numBlocks, options.Threads);
+            logger.LogInformation(
+                "Loaded {Model} from {Folder}: {Layers} layers, hidden {Hidden}, vocab {Vocab}; KV cache {Blocks} blocks of {BlockSize} tokens ({MiB} MiB)",
+                name, folder, model.Config.NumLayers, model.Config.HiddenSize, model.Config.VocabSize, numBlocks, options.BlockSize, options.KvCacheMiB);
+            return new GenerationEngine(runner, tokenizer, name, options, logger, model);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 }

@@ -20,6 +20,7 @@ public sealed class GenerationEngine : IGenerationEngine
     private readonly EngineCore _core;
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
+    private readonly IDisposable? _modelLifetime;
     private readonly ConcurrentQueue<ActiveRequest> _submitted = new();
     private readonly ConcurrentQueue<string> _cancelled = new();
     private readonly ConcurrentDictionary<string, byte> _known = new(StringComparer.Ordinal);
@@ -30,8 +31,12 @@ public sealed class GenerationEngine : IGenerationEngine
     private EngineStats _stats;
     private long _arrivals;
 
-    public GenerationEngine(IModelRunner runner, ITokenizer tokenizer, string modelName, EngineOptions options, ILogger logger)
+    /// <param name="modelLifetime">Released after the runner on dispose (the weights' file mappings), if the engine owns them.</param>
+    public GenerationEngine(IModelRunner runner, ITokenizer tokenizer, string modelName, EngineOptions options, ILogger logger, IDisposable? modelLifetime = null)
     {
+        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(options);
+        _modelLifetime = modelLifetime;
         _runner = runner;
         _tokenizer = tokenizer;
         _options = options;
@@ -98,6 +103,7 @@ public sealed class GenerationEngine : IGenerationEngine
             _wake.Set();
             _loop.Join();
             _runner.Dispose();
+            _modelLifetime?.Dispose();
             _wake.Dispose();
         }
 

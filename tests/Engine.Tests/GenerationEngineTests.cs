@@ -78,7 +78,7 @@ public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyM
 
         var stopped = await engine.Submit(Request(Prompts[0], seed: 11, maxTokens: 20) with
         {
-            Sampling = new SamplingSettings { Seed = 11, MaxTokens = 20, IgnoreEos = true, StopTokenIds = [stopAt] },
+            Sampling = Request(Prompts[0], seed: 11, maxTokens: 20).Sampling with { StopTokenIds = [stopAt] },
         }).Completion;
 
         Assert.Equal(FinishReason.Stop, stopped.FinishReason);

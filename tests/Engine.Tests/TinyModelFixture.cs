@@ -9,13 +9,14 @@ namespace LlmQueue.Engine.Tests;
 /// <summary>A tiny synthetic checkpoint written once per test class, loaded through the real loader.</summary>
 public sealed class TinyModelFixture : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "llmq-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "llmq-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly string _folder;
 
     public TinyModelFixture()
     {
-        SyntheticModels.Write(_folder, SyntheticModelSpec.Tiny);
+        _folder = SyntheticModel.EnsureWritten(_root, SyntheticModelSpec.Tiny, "tiny");
         Model = LlamaModel.Load(_folder);
-        Tokenizer = TokenizerLoader.FromFile(Path.Combine(_folder, "tokenizer.json"));
+        Tokenizer = LlmQueue.Engine.Tokenization.Tokenizer.FromFile(Path.Combine(_folder, "tokenizer.json"));
     }
 
     public LlamaModel Model { get; }
@@ -32,6 +33,6 @@ public sealed class TinyModelFixture : IDisposable
     public void Dispose()
     {
         Model.Dispose();
-        Directory.Delete(_folder, recursive: true);
+        Directory.Delete(_root, recursive: true);
     }
 }

@@ -29,7 +29,6 @@ public sealed class TestWorker : IAsyncDisposable
             .. IntegrationEngine.Args,
         ];
         var builder = WorkerHost.CreateBuilder(args);
-        IntegrationEngine.Register(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
         return new TestWorker(host);

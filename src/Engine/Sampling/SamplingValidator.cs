@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace LlmQueue.Engine.Sampling;
 
-/// <summary>Checks sampling settings at submit time; the message names the offending field (API names).</summary>
+/// <summary>Checks sampling settings at submit time; the message names the offending field (the JSON contract's names).</summary>
 public static class SamplingValidator
 {
     /// <summary>Null when valid, otherwise a message naming the field and the problem.</summary>
@@ -10,23 +10,23 @@ public static class SamplingValidator
     {
         ArgumentNullException.ThrowIfNull(settings);
         return CheckTemperature(settings.Temperature)
-            ?? CheckRange("top_p", settings.TopP, min: 0f, minInclusive: false, max: 1f)
-            ?? CheckRange("min_p", settings.MinP, min: 0f, minInclusive: true, max: 1f)
-            ?? (settings.TopK < -1 ? $"top_k must be -1 or 0 (disabled) or positive, got {settings.TopK}" : null)
+            ?? CheckRange("sampling.topP", settings.TopP, min: 0f, minInclusive: false, max: 1f)
+            ?? CheckRange("sampling.minP", settings.MinP, min: 0f, minInclusive: true, max: 1f)
+            ?? (settings.TopK < -1 ? $"sampling.topK must be -1 or 0 (disabled) or positive, got {settings.TopK}" : null)
             ?? (settings.RepetitionPenalty > 0f && float.IsFinite(settings.RepetitionPenalty)
                 ? null
-                : $"repetition_penalty must be a finite number > 0, got {Format(settings.RepetitionPenalty)}")
-            ?? CheckRange("presence_penalty", settings.PresencePenalty, min: -2f, minInclusive: true, max: 2f)
-            ?? CheckRange("frequency_penalty", settings.FrequencyPenalty, min: -2f, minInclusive: true, max: 2f)
-            ?? (settings.MaxTokens <= 0 ? $"max_tokens must be > 0, got {settings.MaxTokens}" : null)
+                : $"sampling.repetitionPenalty must be a finite number > 0, got {Format(settings.RepetitionPenalty)}")
+            ?? CheckRange("sampling.presencePenalty", settings.PresencePenalty, min: -2f, minInclusive: true, max: 2f)
+            ?? CheckRange("sampling.frequencyPenalty", settings.FrequencyPenalty, min: -2f, minInclusive: true, max: 2f)
+            ?? (settings.MaxTokens <= 0 ? $"sampling.maxTokens must be > 0, got {settings.MaxTokens}" : null)
             ?? CheckStopTokenIds(settings.StopTokenIds, vocabSize)
-            ?? (settings.StopStrings.Any(string.IsNullOrEmpty) ? "stop must not contain an empty string" : null);
+            ?? (settings.StopStrings.Any(string.IsNullOrEmpty) ? "sampling.stop must not contain an empty string" : null);
     }
 
     private static string? CheckTemperature(float temperature) =>
         float.IsFinite(temperature) && temperature >= 0f
             ? null
-            : $"temperature must be a finite number >= 0, got {Format(temperature)}";
+            : $"sampling.temperature must be a finite number >= 0, got {Format(temperature)}";
 
     private static string? CheckRange(string field, float value, float min, bool minInclusive, float max)
     {
@@ -42,7 +42,7 @@ public static class SamplingValidator
         {
             if (id < 0 || id >= vocabSize)
             {
-                return $"stop_token_ids contains {id}, outside the vocabulary [0, {vocabSize})";
+                return $"sampling.stopTokenIds contains {id}, outside the vocabulary [0, {vocabSize})";
             }
         }
 

@@ -9,22 +9,22 @@ public class SamplingValidatorTests
 
     public static TheoryData<SamplingSettings, string> Invalid => new()
     {
-        { new SamplingSettings { Temperature = float.NaN }, "temperature" },
-        { new SamplingSettings { Temperature = -0.1f }, "temperature" },
-        { new SamplingSettings { TopP = 0f }, "top_p" },
-        { new SamplingSettings { TopP = 1.01f }, "top_p" },
-        { new SamplingSettings { TopP = float.NaN }, "top_p" },
-        { new SamplingSettings { MinP = -0.01f }, "min_p" },
-        { new SamplingSettings { MinP = 1.5f }, "min_p" },
-        { new SamplingSettings { TopK = -2 }, "top_k" },
-        { new SamplingSettings { RepetitionPenalty = 0f }, "repetition_penalty" },
-        { new SamplingSettings { RepetitionPenalty = float.NaN }, "repetition_penalty" },
-        { new SamplingSettings { PresencePenalty = 2.5f }, "presence_penalty" },
-        { new SamplingSettings { FrequencyPenalty = -2.5f }, "frequency_penalty" },
-        { new SamplingSettings { MaxTokens = 0 }, "max_tokens" },
-        { new SamplingSettings { StopTokenIds = [5, VocabSize] }, "stop_token_ids" },
-        { new SamplingSettings { StopTokenIds = [-1] }, "stop_token_ids" },
-        { new SamplingSettings { StopStrings = ["ok", ""] }, "stop" },
+        { new SamplingSettings { Temperature = float.NaN }, "sampling.temperature" },
+        { new SamplingSettings { Temperature = -0.1f }, "sampling.temperature" },
+        { new SamplingSettings { TopP = 0f }, "sampling.topP" },
+        { new SamplingSettings { TopP = 1.01f }, "sampling.topP" },
+        { new SamplingSettings { TopP = float.NaN }, "sampling.topP" },
+        { new SamplingSettings { MinP = -0.01f }, "sampling.minP" },
+        { new SamplingSettings { MinP = 1.5f }, "sampling.minP" },
+        { new SamplingSettings { TopK = -2 }, "sampling.topK" },
+        { new SamplingSettings { RepetitionPenalty = 0f }, "sampling.repetitionPenalty" },
+        { new SamplingSettings { RepetitionPenalty = float.NaN }, "sampling.repetitionPenalty" },
+        { new SamplingSettings { PresencePenalty = 2.5f }, "sampling.presencePenalty" },
+        { new SamplingSettings { FrequencyPenalty = -2.5f }, "sampling.frequencyPenalty" },
+        { new SamplingSettings { MaxTokens = 0 }, "sampling.maxTokens" },
+        { new SamplingSettings { StopTokenIds = [5, VocabSize] }, "sampling.stopTokenIds" },
+        { new SamplingSettings { StopTokenIds = [-1] }, "sampling.stopTokenIds" },
+        { new SamplingSettings { StopStrings = ["ok", ""] }, "sampling.stop" },
     };
 
     [Theory]
