@@ -1,12 +1,17 @@
 using LlmQueue.Bench;
 
-// Usage: bench decode|queue [--smoke]. --smoke runs a tiny version (for CI), not a measurement.
+// Usage: bench decode|queue [--smoke] [--rabbitmq host:port]. --smoke runs a tiny version (for CI), not a measurement.
 var smoke = args.Contains("--smoke");
-var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "decode";
+var rabbitIndex = Array.IndexOf(args, "--rabbitmq");
+var rabbitMq = rabbitIndex >= 0 && rabbitIndex + 1 < args.Length ? args[rabbitIndex + 1] : null;
+var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && a != rabbitMq) ?? "decode";
 switch (which)
 {
     case "decode":
         DecodeBenchmark.Run(smoke, Console.Out);
+        return 0;
+    case "queue":
+        await QueueBenchmark.RunAsync(smoke, rabbitMq, Console.Out);
         return 0;
     default:
         Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode or queue");

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using LlmQueue.Client;
+using LlmQueue.Contracts;
+using LlmQueue.Worker;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LlmQueue.Bench;
+
+/// <summary>
+/// The queue path: requests/s for 1-token requests through a transport (worker and client in this
+/// process, so a 2-core machine runs broker, worker and producer at once), and the enqueue-to-first-chunk
+/// time beyond the worker's own time to first token.
+/// </summary>
+internal static class QueueBenchmark
+{
+    private const int Window = 128;
+
+    public static async Task RunAsync(bool smoke, string? rabbitMq, TextWriter output)
+    {
+        var requests = smoke ? 40 : 4000;
+        var repeats = smoke ? 1 : 3;
+        var probes = smoke ? 20 : 400;
+        var transport = rabbitMq is null ? "in-memory" : $"RabbitMQ {rabbitMq}";
+        using var host = await StartAsync(rabbitMq);
+        var client = host.Services.GetRequiredService<InferenceClient>();
+        await client.StartAsync();
+
+        await ThroughputAsync(client, Window, stream: false); // warm-up: JIT, connections, queues
+        var plain = new List<double>();
+        var streamed = new List<double>();
+        for (var r = 0; r < repeats; r++)
+        {
+            plain.Add(await ThroughputAsync(client, requests, stream: false));
+            streamed.Add(await ThroughputAsync(client, requests, stream: true));
+        }
+
+        var idle = await OverheadAsync(client, probes, concurrency: 1);
+        var loaded = await OverheadAsync(client, probes, concurrency: 32);
+        output.WriteLine($"transport {transport}: {requests} one-token requests, {Window} in flight, median of {repeats}");
+        output.WriteLine("| transport | requests/s (completion only) | requests/s (streamed: chunk + completion) | first-chunk overhead p50 / p99 ms (1 in flight) | p50 / p99 ms (32 in flight) |");
+        output.WriteLine("|---|---|---|---|---|");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {transport} | {Stats.Median(plain):F0} | {Stats.Median(streamed):F0} | {idle.P50:F2} / {idle.P99:F2} | {loaded.P50:F2} / {loaded.P99:F2} |"));
+        await client.DisposeAsync();
+        await host.StopAsync();
+    }
+
+    private static async Task<IHost> StartAsync(string? rabbitMq)
+    {
+        var args = new List<string>
+        {
+            "--Engine:SyntheticModel=tiny", "--Engine:ModelPath=", "--Engine:KvCacheMiB=64",
+            "--Engine:MaxRunningRequests=" + Window, "--Engine:MaxBatchTokens=1024",
+            "--Transport:RequestQueue=llmq-bench", "--Logging:LogLevel:Default=Warning",
+        };
+        if (rabbitMq is not null)
+        {
+            var (hostName, port) = (rabbitMq.Split(':')[0], rabbitMq.Split(':')[1]);
+            args.AddRange(["--Transport:Kind=RabbitMq", $"--Transport:RabbitMq:Host={hostName}", $"--Transport:RabbitMq:Port={port}"]);
+        }
+
+        var builder = WorkerHost.CreateBuilder([.. args]);
+        builder.Services.AddInferenceClient(options => options.RequestQueue = "llmq-bench");
+        builder.Services.Configure<ConsoleLifetimeOptions>(options => options.SuppressStatusMessages = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static GenerateRequest OneToken() => new()
+    {
+        RequestId = Guid.NewGuid().ToString("N"),
+        Prompt = "Hi",
+        Sampling = new SamplingParams { MaxTokens = 1, Temperature = 0, IgnoreEos = true },
+    };
+
+    /// <summary>Requests/s with at most <see cref="Window"/> outstanding.</summary>
+    private static async Task<double> ThroughputAsync(InferenceClient client, int count, bool stream)
+    {
+        using var window = new SemaphoreSlim(Window);
+        var start = Stopwatch.GetTimestamp();
+        var tasks = new List<Task>(count);
+        for (var i = 0; i < count; i++)
+        {
+            await window.WaitAsync();
+            tasks.Add(RunOneAsync(client, stream).ContinueWith(t => { window.Release(); t.GetAwaiter().GetResult(); }, TaskScheduler.Default));
+        }
+
+        await Task.WhenAll(tasks);
+        return count / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    private static async Task RunOneAsync(InferenceClient client, bool stream)
+    {
+        if (!stream)
+        {
+            await client.GenerateAsync(OneToken());
+            return;
+        }
+
+        await foreach (var _ in client.StreamAsync(OneToken()))
+        {
+        }
+    }
+
+    /// <summary>Client-seen time to first chunk minus the worker's reported TTFT (receipt to first token).</summary>
+    private static async Task<(double P50, double P99)> OverheadAsync(InferenceClient client, int count, int concurrency)
+    {
+        var overheads = new List<double>(count);
+        using var gate = new SemaphoreSlim(concurrency);
+        var tasks = Enumerable.Range(0, count).Select(async _ =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var start = Stopwatch.GetTimestamp();
+                double? firstChunkMs = null;
+                await foreach (var e in client.StreamEventsAsync(OneToken()))
+                {
+                    if (e is ChunkReceived && firstChunkMs is null)
+                    {
+                        firstChunkMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                    }
+                    else if (e is GenerationCompleted done && firstChunkMs is { } first)
+                    {
+                        lock (overheads)
+                        {
+                            overheads.Add(first - done.Completion.Timings.TtftMs);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        });
+        await Task.WhenAll(tasks);
+        return (Stats.Percentile(overheads, 0.5), Stats.Percentile(overheads, 0.99));
+    }
+}
