@@ -40,6 +40,7 @@ public static class WorkerHost
         services.AddSingleton(provider => EngineFactory.Create(
             provider.GetRequiredService<IOptions<EngineOptions>>().Value, provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<AdmissionGate>();
+        services.AddSingleton<HeldRequests>();
         services.AddOptions<HostOptions>().Configure<IOptions<TransportOptions>>((host, transport) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(transport.Value.DrainTimeoutSeconds + 30));
 

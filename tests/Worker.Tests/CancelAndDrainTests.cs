@@ -22,6 +22,23 @@ public sealed class CancelAndDrainTests
     }
 
     [Fact]
+    public async Task Cancel_of_a_request_still_waiting_for_capacity_completes_it_as_cancelled_without_running_it()
+    {
+        var engine = new ScriptedEngine();
+        engine.SetAvailableSlots(0);
+        await using var host = await WorkerTestHost.StartAsync(engine);
+        var gateChecked = engine.NextSlotsReadAsync();
+        await host.SendAsync(new GenerateRequest { RequestId = "queued", Prompt = "p", Stream = true });
+        await gateChecked;
+
+        await host.Bus.Publish(new CancelGeneration { RequestId = "queued" });
+
+        var completed = await host.Replies.NextAsync<GenerateCompleted>();
+        Assert.Equal(("queued", FinishReasons.Cancelled, 0), (completed.RequestId, completed.FinishReason, completed.Usage.CompletionTokens));
+        Assert.Equal(0, engine.SubmitCalls);
+    }
+
+    [Fact]
     public async Task Stop_cancels_unfinished_requests_after_the_drain_timeout_without_replying()
     {
         var engine = new ScriptedEngine();

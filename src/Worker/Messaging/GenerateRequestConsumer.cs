@@ -14,7 +14,8 @@ namespace LlmQueue.Worker.Messaging;
 /// sent, so the message is settled after it. When the bus stops (drain timeout passed) the generation is
 /// cancelled and the message is returned to the broker unsettled for another replica.
 /// </summary>
-public sealed partial class GenerateRequestConsumer(IGenerationEngine engine, AdmissionGate gate, ILogger<GenerateRequestConsumer> logger)
+public sealed partial class GenerateRequestConsumer(
+    IGenerationEngine engine, AdmissionGate gate, HeldRequests held, ILogger<GenerateRequestConsumer> logger)
     : IConsumer<GenerateRequest>
 {
     public async Task Consume(ConsumeContext<GenerateRequest> context)
@@ -31,7 +32,7 @@ public sealed partial class GenerateRequestConsumer(IGenerationEngine engine, Ad
 
         var attempt = AttemptOf(context);
         var stopping = context.CancellationToken;
-        GenerationHandle handle;
+        GenerationHandle? handle;
         try
         {
             handle = await AdmitAsync(message, received, stopping).ConfigureAwait(false);
@@ -47,7 +48,9 @@ public sealed partial class GenerateRequestConsumer(IGenerationEngine engine, Ad
             return;
         }
 
-        var result = await StreamAsync(handle, message.Stream, attempt, replies, stopping).ConfigureAwait(false);
+        var result = handle is null
+            ? new GenerationResult { FinishReason = FinishReason.Cancelled }
+            : await StreamAsync(handle, message.Stream, attempt, replies, stopping).ConfigureAwait(false);
 
         // Cancelled because the bus is stopping, not by the client: no reply, let the broker redeliver.
         stopping.ThrowIfCancellationRequested();
@@ -69,12 +72,30 @@ public sealed partial class GenerateRequestConsumer(IGenerationEngine engine, Ad
         return 1 + redeliveries + context.GetRetryAttempt();
     }
 
-    private async Task<GenerationHandle> AdmitAsync(GenerateRequest message, long received, CancellationToken cancellationToken)
+    /// <summary>The engine's handle, or null when the client cancelled while the request waited for capacity.</summary>
+    private async Task<GenerationHandle?> AdmitAsync(GenerateRequest message, long received, CancellationToken stopping)
     {
         var request = RequestMapper.Map(message, engine.Model, received);
-        using (await gate.EnterAsync(cancellationToken).ConfigureAwait(false))
+        using var hold = held.Enter(request.RequestId);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stopping, hold.Token);
+        try
         {
-            return engine.Submit(request);
+            using (await gate.EnterAsync(waiting.Token).ConfigureAwait(false))
+            {
+                var handle = engine.Submit(request);
+
+                // The cancel consumer flags the hold before asking the engine, so one of the two sees it.
+                if (hold.IsCancelled)
+                {
+                    engine.Cancel(request.RequestId);
+                }
+
+                return handle;
+            }
+        }
+        catch (OperationCanceledException) when (hold.IsCancelled && !stopping.IsCancellationRequested)
+        {
+            return null;
         }
     }
 
