@@ -117,6 +117,10 @@ public sealed class BrokerTests(RabbitMqBroker broker)
             ($$$"""{"prompt":"p","replyTo":"{{{replyTo}}}"}""", null, "", ErrorCodes.InvalidRequest, "requestId"),
             ($$$"""{"requestId":"zero-tokens","prompt":"p","replyTo":"{{{replyTo}}}","sampling":{"maxTokens":0}}""", null, "zero-tokens", ErrorCodes.InvalidRequest, "maxTokens"),
             ($$$"""{"requestId":"absurd-tokens","prompt":"p","replyTo":"{{{replyTo}}}","sampling":{"maxTokens":100000000}}""", null, "absurd-tokens", ErrorCodes.InvalidRequest, "maxTokens"),
+            ($$$"""{"requestId":"cold","prompt":"p","replyTo":"{{{replyTo}}}","sampling":{"temperature":-0.5}}""", null, "cold", ErrorCodes.InvalidRequest, "temperature"),
+            ($$$"""{"requestId":"nan","prompt":"p","replyTo":"{{{replyTo}}}","sampling":{"temperature":"NaN"}}""", null, "nan", ErrorCodes.MalformedMessage, "temperature"),
+            ($$$"""{"requestId":"wide","prompt":"p","replyTo":"{{{replyTo}}}","sampling":{"topP":1.5}}""", null, "wide", ErrorCodes.InvalidRequest, "topP"),
+            ($$$"""{"requestId":"long","prompt":"{{{string.Concat(Enumerable.Repeat("lorem ipsum ", 5000))}}}","replyTo":"{{{replyTo}}}"}""", null, "long", ErrorCodes.PromptTooLong, "context"),
         ];
 
         foreach (var (json, amqpReplyTo, requestId, code, mentioned) in cases)
@@ -135,7 +139,7 @@ public sealed class BrokerTests(RabbitMqBroker broker)
         Assert.Equal(0u, await broker.ReadyMessagesAsync(queue));
 
         // Unreadable bodies are kept for inspection in _error (once), the others were acknowledged.
-        Assert.Equal(2u, await broker.ReadyMessagesAsync(queue + "_error"));
+        Assert.Equal(3u, await broker.ReadyMessagesAsync(queue + "_error"));
         Assert.Equal(0u, await broker.ReadyMessagesAsync(queue + "_skipped"));
     }
 
