@@ -1,6 +1,6 @@
 using LlmQueue.Bench;
 
-// Usage: bench decode|queue [--smoke] [--rabbitmq host:port]. --smoke runs a tiny version (for CI), not a measurement.
+// Usage: bench decode|queue|kvpool [--smoke] [--rabbitmq host:port]. --smoke runs a tiny version (for CI), not a measurement.
 var smoke = args.Contains("--smoke");
 var rabbitIndex = Array.IndexOf(args, "--rabbitmq");
 var rabbitMq = rabbitIndex >= 0 && rabbitIndex + 1 < args.Length ? args[rabbitIndex + 1] : null;
@@ -10,10 +10,13 @@ switch (which)
     case "decode":
         DecodeBenchmark.Run(smoke, Console.Out);
         return 0;
+    case "kvpool":
+        KvPoolBenchmark.Run(smoke, Console.Out);
+        return 0;
     case "queue":
         await QueueBenchmark.RunAsync(smoke, rabbitMq, Console.Out);
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode or queue");
+        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue or kvpool");
         return 2;
 }
