@@ -7,9 +7,7 @@ namespace LlmQueue.Engine.Sources;
 /// <summary>Which files of a repository a Llama-architecture checkpoint needs.</summary>
 internal static class CheckpointFiles
 {
-    public const string ConfigFileName = "config.json";
-
-    private static readonly string[] Required = [ConfigFileName, LlamaModel.TokenizerFileName];
+    private static readonly string[] Required = [ModelConfigReader.FileName, LlamaModel.TokenizerFileName];
     private static readonly string[] Optional = ["tokenizer_config.json", "generation_config.json"];
 
     /// <summary>The files to fetch first, from the repository's file list: config, tokenizer files and

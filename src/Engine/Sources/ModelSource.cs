@@ -1,3 +1,5 @@
+using LlmQueue.Engine.Models;
+
 namespace LlmQueue.Engine.Sources;
 
 /// <summary>
@@ -59,7 +61,7 @@ public sealed class ModelSource : IDisposable
             throw new ModelSourceException($"{folder}: model folder not found.");
         }
 
-        string config = Path.Combine(folder, CheckpointFiles.ConfigFileName);
+        string config = Path.Combine(folder, ModelConfigReader.FileName);
         return File.Exists(config)
             ? new ResolvedModel(folder, Commit: null, ModelOrigin.LocalFolder)
             : throw new ModelSourceException($"{config}: file not found; a model folder needs its config.json.");
