@@ -8,6 +8,8 @@ namespace LlmQueue.Engine.Sources;
 /// </summary>
 public sealed class DownloadProgressLog : IProgress<DownloadProgress>
 {
+    private static readonly string[] Units = ["B", "KiB", "MiB", "GiB", "TiB"];
+
     private readonly Action<string> _write;
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
@@ -47,10 +49,9 @@ public sealed class DownloadProgressLog : IProgress<DownloadProgress>
 
     public static string FormatBytes(long bytes)
     {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
         double size = bytes;
         int unit = 0;
-        while (size >= 1024 && unit < units.Length - 1)
+        while (size >= 1024 && unit < Units.Length - 1)
         {
             size /= 1024;
             unit++;
@@ -58,6 +59,6 @@ public sealed class DownloadProgressLog : IProgress<DownloadProgress>
 
         return unit == 0
             ? string.Create(CultureInfo.InvariantCulture, $"{bytes} B")
-            : string.Create(CultureInfo.InvariantCulture, $"{size:0.0} {units[unit]}");
+            : string.Create(CultureInfo.InvariantCulture, $"{size:0.0} {Units[unit]}");
     }
 }

@@ -34,6 +34,9 @@ internal sealed class FakeHub : IDisposable
     /// <summary>Every hub and cdn request will be answered with this status instead.</summary>
     public HttpStatusCode? ForcedStatus { get; set; }
 
+    /// <summary>Blob answers ignore Range headers and send the whole file with 200, as some servers do.</summary>
+    public bool IgnoreRange { get; set; }
+
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
     public static FakeHub Start(bool cdnOnOtherHost = false) => new(cdnOnOtherHost);
@@ -166,7 +169,7 @@ internal sealed class FakeHub : IDisposable
         }
 
         string file = parts[1];
-        long start = ParseRangeStart(context.Request.Headers["Range"]);
+        long start = IgnoreRange ? 0 : ParseRangeStart(context.Request.Headers["Range"]);
         var response = context.Response;
         if (start >= content.Length && start > 0)
         {

@@ -218,6 +218,20 @@ public sealed class ModelSourceHubTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_answered_with_the_whole_file_replaces_the_partial_bytes()
+    {
+        var files = HubRepoFiles.Checkpoint(SyntheticModelSpec.Tiny);
+        using var hub = StartHub(files);
+        hub.CutConnection(Weights, 5_000, times: 1);
+        hub.IgnoreRange = true;
+
+        var resolved = await ResolveAsync(Options(hub));
+
+        Assert.Equal("bytes=5000-", hub.BlobRequests(Weights)[^1].Range);
+        Assert.Equal(files[Weights], File.ReadAllBytes(Path.Combine(resolved.Folder, Weights)));
+    }
+
+    [Fact]
     public async Task Corrupted_content_is_discarded_and_downloaded_again()
     {
         var files = HubRepoFiles.Checkpoint(SyntheticModelSpec.Tiny);
