@@ -23,7 +23,8 @@ public sealed class ModelSourceOptions
     /// <summary>Pause before the second attempt; it grows linearly with each further attempt.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A download that receives no data for this long counts as interrupted.</summary>
+    /// <summary>Bounds connecting, waiting for an answer's headers, and each read of a body: a download that
+    /// receives no data for this long counts as interrupted (and is resumed on the next attempt).</summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
