@@ -1,5 +1,6 @@
 using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.Models;
+using LlmQueue.Engine.Sources;
 using LlmQueue.Engine.Synthetic;
 using LlmQueue.Engine.Tokenization;
 using LlmQueue.Engine.Weights;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace LlmQueue.Engine;
 
-/// <summary>Builds the engine for the configured model folder, or for a generated synthetic model.</summary>
+/// <summary>Builds the engine for the configured model folder or Hub id, or for a generated synthetic model.</summary>
 public static class EngineFactory
 {
     public static IGenerationEngine Create(EngineOptions options, ILoggerFactory loggerFactory)
@@ -18,7 +19,7 @@ public static class EngineFactory
         var (folder, name) = string.IsNullOrWhiteSpace(options.ModelPath)
             ? (SyntheticModel.EnsureWritten(options.CacheDirectory, SyntheticModelSpec.Preset(options.SyntheticModel), options.SyntheticModel),
                 "synthetic-" + options.SyntheticModel)
-            : (options.ModelPath, Path.GetFileName(Path.TrimEndingDirectorySeparator(options.ModelPath)));
+            : (Resolve(options, logger), Path.GetFileName(Path.TrimEndingDirectorySeparator(options.ModelPath)));
 
         var model = LlamaModel.Load(folder);
         try
@@ -38,5 +39,25 @@ public static class EngineFactory
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A local folder as is; a Hub id downloaded (or found) in the cache. Runs once at start-up.</summary>
+    private static string Resolve(EngineOptions options, ILogger logger)
+    {
+        var sourceOptions = new ModelSourceOptions { CacheDirectory = options.CacheDirectory, Offline = options.Offline };
+        if (!string.IsNullOrWhiteSpace(options.HubEndpoint))
+        {
+            sourceOptions.Endpoint = options.HubEndpoint;
+        }
+
+        using var source = new ModelSource(sourceOptions);
+        var resolved = source.ResolveAsync(options.ModelPath!, options.Revision, new DownloadProgressLog(line => logger.LogInformation("Download {Progress}", line)))
+            .GetAwaiter().GetResult();
+        if (resolved.Warning is not null)
+        {
+            logger.LogWarning("{Warning}", resolved.Warning);
+        }
+
+        return resolved.Folder;
     }
 }

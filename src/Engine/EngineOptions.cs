@@ -3,13 +3,25 @@ namespace LlmQueue.Engine;
 /// <summary>Engine configuration (section "Engine" in the worker's settings).</summary>
 public sealed class EngineOptions
 {
-    /// <summary>Hugging Face model folder. Empty: a synthetic model is generated (see SyntheticModel).</summary>
+    /// <summary>
+    /// A Hugging Face model folder, or a Hub model id ("org/name") downloaded into CacheDirectory.
+    /// Empty: a synthetic model is generated (see SyntheticModel).
+    /// </summary>
     public string? ModelPath { get; set; }
+
+    /// <summary>Hub revision (branch, tag or commit) when ModelPath is a Hub id.</summary>
+    public string Revision { get; set; } = "main";
+
+    /// <summary>Hub endpoint; empty: HF_ENDPOINT, else https://huggingface.co. The token comes from HF_TOKEN.</summary>
+    public string? HubEndpoint { get; set; }
+
+    /// <summary>Never contact the Hub: use the last snapshot in the cache.</summary>
+    public bool Offline { get; set; }
 
     /// <summary>Name of the synthetic preset used when ModelPath is empty: "tiny" or "small-100m".</summary>
     public string SyntheticModel { get; set; } = "tiny";
 
-    /// <summary>Folder where generated synthetic checkpoints are cached between runs.</summary>
+    /// <summary>Folder where Hub downloads and generated synthetic checkpoints are cached between runs.</summary>
     public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "llmq-models");
 
     /// <summary>Tokens per KV block.</summary>

@@ -55,6 +55,16 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public void A_hub_model_id_is_not_mistaken_for_a_missing_folder()
+    {
+        var options = new EngineOptions { ModelPath = "meta-llama/Llama-3.2-1B" };
+
+        var result = new EngineOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
+    [Fact]
     public async Task Host_refuses_to_start_with_an_invalid_setting_from_the_command_line()
     {
         var builder = WorkerHost.CreateBuilder(["--Transport:Kind=RabbitMq", "--Transport:RabbitMq:Port=0"]);

@@ -36,7 +36,7 @@ public sealed class ModelSource : IDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
-        if (LooksLikePath(model))
+        if (IsLocalPath(model))
         {
             return LocalFolder(model);
         }
@@ -51,7 +51,8 @@ public sealed class ModelSource : IDisposable
 
     public void Dispose() => _hub.Dispose();
 
-    private static bool LooksLikePath(string model) =>
+    /// <summary>True when the name is a folder path rather than a Hub id.</summary>
+    public static bool IsLocalPath(string model) =>
         Directory.Exists(model) || Path.IsPathRooted(model) || model.StartsWith('.') || model.StartsWith('~') || model.Contains('\\', StringComparison.Ordinal);
 
     private static ResolvedModel LocalFolder(string folder)

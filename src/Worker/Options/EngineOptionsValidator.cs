@@ -1,3 +1,4 @@
+using LlmQueue.Engine.Sources;
 using LlmQueue.Engine;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,7 @@ internal sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
             failures.Add("Engine:SyntheticModel must be set when Engine:ModelPath is empty.");
         }
 
-        if (!string.IsNullOrWhiteSpace(options.ModelPath) && !Directory.Exists(options.ModelPath))
+        if (!string.IsNullOrWhiteSpace(options.ModelPath) && ModelSource.IsLocalPath(options.ModelPath) && !Directory.Exists(options.ModelPath))
         {
             failures.Add($"Engine:ModelPath '{options.ModelPath}' is not an existing folder.");
         }
