@@ -1,7 +1,7 @@
 // Reference token ids from @huggingface/tokenizers.
 // Usage: node encode.mjs <tokenizer folder> <corpus.json>
 // corpus.json: [{"name": "...", "text": "..."}]. Prints one JSON array to stdout:
-// [{"name", "ids" (with special tokens), "idsNoSpecial", "decoded" (decode of idsNoSpecial)}].
+// [{"name", "ids" (with special tokens), "idsNoSpecial"}].
 import fs from "node:fs";
 import path from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
@@ -18,13 +18,9 @@ const tokenizer = new Tokenizer(
   readJson(path.join(folder, "tokenizer_config.json")),
 );
 
-const results = readJson(corpusPath).map(({ name, text }) => {
-  const idsNoSpecial = tokenizer.encode(text, { add_special_tokens: false }).ids;
-  return {
-    name,
-    ids: tokenizer.encode(text).ids,
-    idsNoSpecial,
-    decoded: tokenizer.decode(idsNoSpecial),
-  };
-});
+const results = readJson(corpusPath).map(({ name, text }) => ({
+  name,
+  ids: tokenizer.encode(text).ids,
+  idsNoSpecial: tokenizer.encode(text, { add_special_tokens: false }).ids,
+}));
 process.stdout.write(JSON.stringify(results));
