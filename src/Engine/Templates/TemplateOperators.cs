@@ -43,15 +43,16 @@ internal static class TemplateOperators
     {
         if (left is long a && right is long b)
         {
+            // Arms are boxed one by one: a switch expression would otherwise widen every integer result to double.
             return op switch
             {
-                "+" => a + b,
+                "+" => (object)(a + b),
                 "-" => a - b,
                 "*" => a * b,
                 "/" => (double)a / b,
                 "//" => b == 0 ? throw DivisionByZero() : (long)Math.Floor((double)a / b),
                 "%" => b == 0 ? throw DivisionByZero() : ((a % b) + b) % b,
-                "**" => b >= 0 ? (long)Math.Pow(a, b) : Math.Pow(a, b),
+                "**" => b >= 0 ? (object)(long)Math.Pow(a, b) : Math.Pow(a, b),
                 _ => throw Unsupported(op, left, right),
             };
         }

@@ -409,7 +409,7 @@ internal sealed class TemplateParser
             }
             else if (at.IsOperator("("))
             {
-                target = new CallExpression(target, ParseArguments(), at.Offset);
+                target = new CallExpression(target, ParseArguments(), target.Offset);
             }
             else
             {
