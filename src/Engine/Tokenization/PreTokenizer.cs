@@ -27,6 +27,27 @@ internal sealed class PreTokenizer
 
     public void Split(ReadOnlySpan<char> text, List<Range> pieces)
     {
+        if (_rules.Count > 0 && AstralStandIns.Needed(text))
+        {
+            SplitWithStandIns(text, pieces);
+            return;
+        }
+
+        SplitBmp(text, pieces);
+    }
+
+    private void SplitWithStandIns(ReadOnlySpan<char> text, List<Range> pieces)
+    {
+        var (standIn, originalIndex) = AstralStandIns.Create(text);
+        SplitBmp(standIn, pieces);
+        for (var i = 0; i < pieces.Count; i++)
+        {
+            pieces[i] = AstralStandIns.ToOriginal(pieces[i], originalIndex, standIn.Length);
+        }
+    }
+
+    private void SplitBmp(ReadOnlySpan<char> text, List<Range> pieces)
+    {
         pieces.Clear();
         if (text.IsEmpty)
         {
