@@ -2,6 +2,7 @@ using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.Models;
 using LlmQueue.Engine.Sources;
 using LlmQueue.Engine.Synthetic;
+using LlmQueue.Engine.Templates;
 using LlmQueue.Engine.Tokenization;
 using LlmQueue.Engine.Weights;
 using Microsoft.Extensions.Logging;
@@ -26,13 +27,14 @@ public static class EngineFactory
         {
             var tokenizer = Tokenizer.FromFile(model.TokenizerPath
                 ?? throw new ModelLoadException($"{Path.Combine(folder, LlamaModel.TokenizerFileName)}: file not found; a model folder needs its tokenizer.json."));
+            var chatTemplate = ChatTemplate.FromModelFolder(folder);
             var bytesPerBlock = CpuModelRunner.KvBytesPerBlock(model.Config, options.BlockSize);
             var numBlocks = (int)Math.Max(1, ((long)options.KvCacheMiB << 20) / bytesPerBlock);
             var runner = new CpuModelRunner(model, options.BlockSize, numBlocks, options.Threads);
             logger.LogInformation(
                 "Loaded {Model} from {Folder}: {Layers} layers, hidden {Hidden}, vocab {Vocab}; KV cache {Blocks} blocks of {BlockSize} tokens ({MiB} MiB)",
                 name, folder, model.Config.NumLayers, model.Config.HiddenSize, model.Config.VocabSize, numBlocks, options.BlockSize, options.KvCacheMiB);
-            return new GenerationEngine(runner, tokenizer, name, options, logger, model);
+            return new GenerationEngine(runner, tokenizer, name, options, logger, chatTemplate, model);
         }
         catch
         {

@@ -3,6 +3,7 @@ using LlmQueue.Engine.KvCache;
 using LlmQueue.Engine.Models;
 using LlmQueue.Engine.Sampling;
 using LlmQueue.Engine.Scheduling;
+using LlmQueue.Engine.Templates;
 using LlmQueue.Engine.Tokenization;
 using Microsoft.Extensions.Logging;
 
@@ -21,6 +22,7 @@ public sealed class GenerationEngine : IGenerationEngine
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
     private readonly IDisposable? _modelLifetime;
+    private readonly ChatTemplate? _chatTemplate;
     private readonly ConcurrentQueue<ActiveRequest> _submitted = new();
     private readonly ConcurrentQueue<string> _cancelled = new();
     private readonly ConcurrentDictionary<string, byte> _known = new(StringComparer.Ordinal);
@@ -31,12 +33,21 @@ public sealed class GenerationEngine : IGenerationEngine
     private EngineStats _stats;
     private long _arrivals;
 
+    /// <param name="chatTemplate">Renders Messages requests; null: the model has none and such requests are rejected.</param>
     /// <param name="modelLifetime">Released after the runner on dispose (the weights' file mappings), if the engine owns them.</param>
-    public GenerationEngine(IModelRunner runner, ITokenizer tokenizer, string modelName, EngineOptions options, ILogger logger, IDisposable? modelLifetime = null)
+    public GenerationEngine(
+        IModelRunner runner,
+        ITokenizer tokenizer,
+        string modelName,
+        EngineOptions options,
+        ILogger logger,
+        ChatTemplate? chatTemplate = null,
+        IDisposable? modelLifetime = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(options);
         _modelLifetime = modelLifetime;
+        _chatTemplate = chatTemplate;
         _runner = runner;
         _tokenizer = tokenizer;
         _options = options;
@@ -61,7 +72,7 @@ public sealed class GenerationEngine : IGenerationEngine
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_stopping, this);
-        var prompt = RequestValidator.Validate(request, Model, _tokenizer);
+        var prompt = RequestValidator.Validate(request, Model, _tokenizer, _chatTemplate);
         if (!_known.TryAdd(request.RequestId, 0))
         {
             throw new RequestRejectedException(RejectionReason.InvalidRequest,

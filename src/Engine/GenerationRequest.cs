@@ -2,7 +2,7 @@ using LlmQueue.Engine.Sampling;
 
 namespace LlmQueue.Engine;
 
-/// <summary>A request as the engine sees it. Exactly one of Prompt or PromptTokenIds is set.</summary>
+/// <summary>A request as the engine sees it. Exactly one of Prompt, Messages or PromptTokenIds is set.</summary>
 public sealed record GenerationRequest
 {
     public required string RequestId { get; init; }
@@ -10,6 +10,9 @@ public sealed record GenerationRequest
     public string? Prompt { get; init; }
 
     public IReadOnlyList<int>? PromptTokenIds { get; init; }
+
+    /// <summary>Chat turns, rendered with the model's chat template (with the generation prompt).</summary>
+    public IReadOnlyList<(string Role, string Content)>? Messages { get; init; }
 
     public SamplingSettings Sampling { get; init; } = new();
 

@@ -1,4 +1,5 @@
 using LlmQueue.Engine.Sampling;
+using LlmQueue.Engine.Templates;
 using LlmQueue.Engine.Tokenization;
 
 namespace LlmQueue.Engine;
@@ -7,7 +8,7 @@ namespace LlmQueue.Engine;
 internal static class RequestValidator
 {
     /// <summary>Returns the prompt's token ids, or throws <see cref="RequestRejectedException"/>.</summary>
-    public static IReadOnlyList<int> Validate(GenerationRequest request, ModelInfo model, ITokenizer tokenizer)
+    public static IReadOnlyList<int> Validate(GenerationRequest request, ModelInfo model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
     {
         if (string.IsNullOrEmpty(request.RequestId))
         {
@@ -29,7 +30,7 @@ internal static class RequestValidator
             throw Invalid($"sampling.maxTokens {request.Sampling.MaxTokens} must be less than the model context of {model.ContextLength} tokens.");
         }
 
-        var prompt = Tokenize(request, model, tokenizer);
+        var prompt = Tokenize(request, model, tokenizer, chatTemplate);
         if (prompt.Count == 0)
         {
             throw Invalid("the prompt is empty.");
@@ -44,16 +45,23 @@ internal static class RequestValidator
         return prompt;
     }
 
-    private static IReadOnlyList<int> Tokenize(GenerationRequest request, ModelInfo model, ITokenizer tokenizer)
+    private static IReadOnlyList<int> Tokenize(GenerationRequest request, ModelInfo model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
     {
-        if ((request.Prompt is null) == (request.PromptTokenIds is null))
+        var kinds = (request.Prompt is null ? 0 : 1) + (request.PromptTokenIds is null ? 0 : 1) + (request.Messages is null ? 0 : 1);
+        if (kinds != 1)
         {
-            throw Invalid("exactly one of prompt or promptTokenIds must be set.");
+            throw Invalid($"exactly one of prompt, messages or promptTokenIds must be set, got {kinds}.");
         }
 
         if (request.Prompt is not null)
         {
             return tokenizer.Encode(request.Prompt);
+        }
+
+        if (request.Messages is not null)
+        {
+            // The rendered text carries the template's own BOS, as transformers' apply_chat_template does.
+            return tokenizer.Encode(Render(request.Messages, model, chatTemplate), addSpecialTokens: false);
         }
 
         var ids = request.PromptTokenIds!;
@@ -66,6 +74,23 @@ internal static class RequestValidator
         }
 
         return ids;
+    }
+
+    private static string Render(IReadOnlyList<(string Role, string Content)> messages, ModelInfo model, ChatTemplate? chatTemplate)
+    {
+        if (chatTemplate is null)
+        {
+            throw Invalid($"messages: model '{model.Name}' has no chat template (tokenizer_config.json chat_template); send prompt or promptTokenIds.");
+        }
+
+        try
+        {
+            return chatTemplate.Render(messages, addGenerationPrompt: true);
+        }
+        catch (TemplateException ex)
+        {
+            throw Invalid($"messages: the chat template refused them: {ex.Message}");
+        }
     }
 
     private static RequestRejectedException Invalid(string message) => new(RejectionReason.InvalidRequest, message);

@@ -1,4 +1,5 @@
 using LlmQueue.Engine.Sampling;
+using LlmQueue.Engine.Templates;
 
 namespace LlmQueue.Engine.Tests;
 
@@ -114,6 +115,34 @@ public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyM
         var result = await handle.Completion;
 
         Assert.Equal(FinishReason.Deadline, result.FinishReason);
+    }
+
+    [Fact]
+    public async Task Chat_messages_are_rendered_with_the_models_template_without_a_second_bos()
+    {
+        await using var engine = model.CreateEngine(chatTemplate: ChatTemplate.FromModelFolder(model.Folder));
+        var request = Request("unused", seed: 1, maxTokens: 4) with
+        {
+            Prompt = null,
+            Messages = [("system", "Be brief."), ("user", " Hello there ")],
+        };
+
+        var result = await engine.Submit(request).Completion;
+
+        var rendered = "<|begin_of_text|><system>\nBe brief.\n<user>\nHello there\n<assistant>\n";
+        Assert.Equal(model.Tokenizer.Encode(rendered, addSpecialTokens: false).Count, result.PromptTokens);
+        Assert.Equal(4, result.CompletionTokens);
+    }
+
+    [Fact]
+    public async Task Chat_messages_are_rejected_by_a_model_without_a_template()
+    {
+        await using var engine = model.CreateEngine();
+        var request = Request("unused", seed: 1) with { Prompt = null, Messages = [("user", "hi")] };
+
+        var error = Assert.Throws<RequestRejectedException>(() => engine.Submit(request));
+
+        Assert.Contains("chat template", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

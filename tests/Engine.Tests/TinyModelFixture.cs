@@ -1,6 +1,7 @@
 using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.Models;
 using LlmQueue.Engine.Synthetic;
+using LlmQueue.Engine.Templates;
 using LlmQueue.Engine.Tokenization;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,11 +24,13 @@ public sealed class TinyModelFixture : IDisposable
 
     public ITokenizer Tokenizer { get; }
 
-    public GenerationEngine CreateEngine(int maxRunning = 8, int kvBlocks = 256, int blockSize = 16)
+    public string Folder => _folder;
+
+    public GenerationEngine CreateEngine(int maxRunning = 8, int kvBlocks = 256, int blockSize = 16, ChatTemplate? chatTemplate = null)
     {
         var options = new EngineOptions { MaxRunningRequests = maxRunning, MaxBatchTokens = 64, BlockSize = blockSize };
         var runner = new CpuModelRunner(Model, blockSize, kvBlocks, threads: 2);
-        return new GenerationEngine(runner, Tokenizer, "tiny", options, NullLogger.Instance);
+        return new GenerationEngine(runner, Tokenizer, "tiny", options, NullLogger.Instance, chatTemplate);
     }
 
     public void Dispose()

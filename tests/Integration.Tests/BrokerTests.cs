@@ -67,6 +67,23 @@ public sealed class BrokerTests(RabbitMqBroker broker)
     }
 
     [Fact]
+    public async Task Raw_json_chat_messages_are_rendered_by_the_models_template()
+    {
+        var queue = NewQueue();
+        await using var worker = await TestWorker.StartAsync(broker, queue);
+        await using var raw = await RawAmqpProducer.ConnectAsync(broker);
+        var id = NewId("chat");
+
+        await raw.PublishAsync(queue, $$$"""{"requestId":"{{{id}}}","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"replyTo":"{{{raw.ReplyQueue}}}","sampling":{"maxTokens":3,"ignoreEos":true}}""");
+
+        var reply = await raw.NextAsync();
+        Assert.Equal((nameof(GenerateCompleted), id), (reply.Type, reply.Text("requestId")));
+        var usage = reply.Body.GetProperty("usage");
+        Assert.True(usage.GetProperty("promptTokens").GetInt32() > "Be brief.Hi".Length / 4);
+        Assert.Equal(3, usage.GetProperty("completionTokens").GetInt32());
+    }
+
+    [Fact]
     public async Task Published_cancel_reaches_the_worker_running_the_request()
     {
         // Two replicas: were their cancel queues shared, the cancel would reach only one of them.

@@ -8,9 +8,10 @@ public sealed class BadInputTests
     public static TheoryData<string, GenerateRequest, string, string> StructuralCases => new()
     {
         { "missing id", new GenerateRequest { Prompt = "p" }, ErrorCodes.InvalidRequest, "requestId" },
-        { "no prompt", new GenerateRequest { RequestId = "r" }, ErrorCodes.InvalidRequest, "neither" },
-        { "two prompts", new GenerateRequest { RequestId = "r", Prompt = "p", PromptTokenIds = [1] }, ErrorCodes.InvalidRequest, "both" },
-        { "messages", new GenerateRequest { RequestId = "r", Messages = [new ChatMessage("user", "hi")] }, ErrorCodes.InvalidRequest, "messages" },
+        { "no prompt", new GenerateRequest { RequestId = "r" }, ErrorCodes.InvalidRequest, "got none" },
+        { "two prompts", new GenerateRequest { RequestId = "r", Prompt = "p", PromptTokenIds = [1] }, ErrorCodes.InvalidRequest, "got 2" },
+        { "prompt and messages", new GenerateRequest { RequestId = "r", Prompt = "p", Messages = [new ChatMessage("user", "hi")] }, ErrorCodes.InvalidRequest, "got 2" },
+        { "message without role", new GenerateRequest { RequestId = "r", Messages = [new ChatMessage("", "hi")] }, ErrorCodes.InvalidRequest, "role" },
         { "other model", new GenerateRequest { RequestId = "r", Prompt = "p", Model = "gpt-9" }, ErrorCodes.ModelNotFound, "gpt-9" },
     };
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using LlmQueue.Engine.Tokenization;
 
 namespace LlmQueue.Engine.Synthetic;
@@ -28,6 +29,7 @@ public static class SyntheticModel
 
         var scratch = folder + ".tmp-" + Guid.NewGuid().ToString("N");
         SyntheticCheckpoint.Write(scratch, complete, SyntheticTokenizer.BuildJson(spec.VocabSize));
+        File.WriteAllText(Path.Combine(scratch, "tokenizer_config.json"), TokenizerConfigJson());
         try
         {
             Directory.Move(scratch, folder);
@@ -41,7 +43,16 @@ public static class SyntheticModel
         return folder;
     }
 
+    /// <summary>Special tokens and a small role-tagged chat template, so chat requests work on synthetic models too.</summary>
+    private static string TokenizerConfigJson() => JsonSerializer.Serialize(new Dictionary<string, string>
+    {
+        ["bos_token"] = SyntheticTokenizer.BosToken,
+        ["eos_token"] = SyntheticTokenizer.EosToken,
+        ["chat_template"] = "{{ bos_token }}{% for message in messages %}<{{ message['role'] }}>\n{{ message['content'] | trim }}\n"
+            + "{% endfor %}{% if add_generation_prompt %}<assistant>\n{% endif %}",
+    });
+
     /// <summary>Changes whenever the spec or the generator's output could change.</summary>
     private static string Fingerprint(SyntheticModelSpec spec) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("v1|" + spec)))[..12];
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("v2|" + spec)))[..12];
 }

@@ -30,6 +30,34 @@ public sealed class ChatTemplate
         return new ChatTemplate(new TemplateSource(sourceName, template), tokens);
     }
 
+    /// <summary>The template of a model folder's tokenizer_config.json; null when the file or its chat_template is absent.</summary>
+    public static ChatTemplate? FromModelFolder(string folder)
+    {
+        var path = Path.Combine(folder, "tokenizer_config.json");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var json = File.ReadAllText(path);
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("chat_template", out var template)
+                || template.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new TemplateException($"{path}: invalid JSON: {ex.Message}", ex);
+        }
+
+        return FromTokenizerConfigJson(json, path);
+    }
+
     /// <summary>Loads the chat template and special tokens of a tokenizer_config.json.</summary>
     public static ChatTemplate FromTokenizerConfig(string path)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using LlmQueue.Contracts;
 using LlmQueue.Engine;
 using LlmQueue.Engine.Sampling;
@@ -32,6 +33,7 @@ public static class RequestMapper
             RequestId = message.RequestId,
             Prompt = message.Prompt,
             PromptTokenIds = message.PromptTokenIds,
+            Messages = message.Messages?.Select(m => (m.Role, m.Content)).ToArray(),
             Sampling = MapSampling(message.Sampling),
             CacheSalt = message.CacheSalt,
             Priority = message.Priority,
@@ -49,21 +51,15 @@ public static class RequestMapper
 
     private static void CheckPromptKinds(GenerateRequest message)
     {
-        if (message.Messages is not null)
+        var kinds = (message.Prompt is null ? 0 : 1) + (message.Messages is null ? 0 : 1) + (message.PromptTokenIds is null ? 0 : 1);
+        if (kinds != 1)
         {
-            throw Invalid("messages is not supported yet (chat templates are not implemented); send prompt or promptTokenIds.");
+            throw Invalid($"exactly one of prompt, messages or promptTokenIds must be set, got {(kinds == 0 ? "none" : kinds.ToString(CultureInfo.InvariantCulture))}.");
         }
 
-        var hasPrompt = message.Prompt is not null;
-        var hasTokens = message.PromptTokenIds is not null;
-        if (hasPrompt && hasTokens)
+        if (message.Messages is { } messages && messages.Any(m => m is null || string.IsNullOrEmpty(m.Role) || m.Content is null))
         {
-            throw Invalid("exactly one of prompt or promptTokenIds must be set, got both.");
-        }
-
-        if (!hasPrompt && !hasTokens)
-        {
-            throw Invalid("exactly one of prompt or promptTokenIds must be set, got neither.");
+            throw Invalid("messages: every message needs a role and a content.");
         }
     }
 
