@@ -75,6 +75,7 @@ public sealed unsafe class CpuModelRunner : IModelRunner
     public void Dispose()
     {
         _pool.Dispose();
+        _matMul.Dispose();
         _cache.Dispose();
         _buffers.Dispose();
     }

@@ -7,6 +7,7 @@ namespace LlmQueue.Engine.Cpu;
 /// <summary>
 /// Register-blocked y[t, r] = dot(x[t, :k], w[r, :k]) for up to 4 weight rows x 4 token rows: each
 /// widened weight vector feeds 4 token rows, so batched steps reuse every weight load 4 times.
+/// x must be in the weight dtype's column order (<see cref="ColumnOrder"/> when it interleaves).
 /// Partial blocks repeat their last row/token (computed, not stored) to keep one kernel shape;
 /// the single-token shape (decode of one sequence) is its own instantiation via
 /// <see cref="ITokenBlock"/>, so it spends no FMAs on repeated tokens.
@@ -15,6 +16,9 @@ internal static unsafe class MatMulKernel
 {
     public const int Rows = 4;
     public const int Tokens = 4;
+
+    /// <summary>How far below the current block the weight prefetch runs: one row chunk of <see cref="MatMulWork"/>.</summary>
+    public const int PrefetchRows = 16;
 
     // Fully optimised from the first call: tier-0 code of this loop is ~10x slower and a server
     // process would otherwise spend its first steps there.
@@ -38,39 +42,66 @@ internal static unsafe class MatMulKernel
         Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
         Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
         Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        // Walks k in groups of 16: x* point at activations in TRows' column order (see ColumnOrder).
         int i = 0;
-        for (; i <= k - Vector256<float>.Count; i += Vector256<float>.Count)
+        for (; i <= k - ColumnOrder.Group; i += ColumnOrder.Group)
         {
             PrefetchNextBlock<TRows>(w0, rowBytes, i);
-            var v0 = TRows.Load8(w0, i);
-            var v1 = TRows.Load8(w1, i);
-            var v2 = TRows.Load8(w2, i);
-            var v3 = TRows.Load8(w3, i);
+            var v0 = TRows.LoadLow(w0, i);
+            var v1 = TRows.LoadLow(w1, i);
+            var v2 = TRows.LoadLow(w2, i);
+            var v3 = TRows.LoadLow(w3, i);
             var u = Vector256.Load(x0 + i);
             a00 = Vector256.FusedMultiplyAdd(v0, u, a00);
             a10 = Vector256.FusedMultiplyAdd(v1, u, a10);
             a20 = Vector256.FusedMultiplyAdd(v2, u, a20);
             a30 = Vector256.FusedMultiplyAdd(v3, u, a30);
-            if (!TTokens.IsBlock)
+            if (TTokens.IsBlock) // constant per instantiation: the JIT drops this for one token
             {
-                continue; // constant per instantiation: the JIT drops the rest of the body for one token
+                u = Vector256.Load(x1 + i);
+                a01 = Vector256.FusedMultiplyAdd(v0, u, a01);
+                a11 = Vector256.FusedMultiplyAdd(v1, u, a11);
+                a21 = Vector256.FusedMultiplyAdd(v2, u, a21);
+                a31 = Vector256.FusedMultiplyAdd(v3, u, a31);
+                u = Vector256.Load(x2 + i);
+                a02 = Vector256.FusedMultiplyAdd(v0, u, a02);
+                a12 = Vector256.FusedMultiplyAdd(v1, u, a12);
+                a22 = Vector256.FusedMultiplyAdd(v2, u, a22);
+                a32 = Vector256.FusedMultiplyAdd(v3, u, a32);
+                u = Vector256.Load(x3 + i);
+                a03 = Vector256.FusedMultiplyAdd(v0, u, a03);
+                a13 = Vector256.FusedMultiplyAdd(v1, u, a13);
+                a23 = Vector256.FusedMultiplyAdd(v2, u, a23);
+                a33 = Vector256.FusedMultiplyAdd(v3, u, a33);
             }
 
-            u = Vector256.Load(x1 + i);
-            a01 = Vector256.FusedMultiplyAdd(v0, u, a01);
-            a11 = Vector256.FusedMultiplyAdd(v1, u, a11);
-            a21 = Vector256.FusedMultiplyAdd(v2, u, a21);
-            a31 = Vector256.FusedMultiplyAdd(v3, u, a31);
-            u = Vector256.Load(x2 + i);
-            a02 = Vector256.FusedMultiplyAdd(v0, u, a02);
-            a12 = Vector256.FusedMultiplyAdd(v1, u, a12);
-            a22 = Vector256.FusedMultiplyAdd(v2, u, a22);
-            a32 = Vector256.FusedMultiplyAdd(v3, u, a32);
-            u = Vector256.Load(x3 + i);
-            a03 = Vector256.FusedMultiplyAdd(v0, u, a03);
-            a13 = Vector256.FusedMultiplyAdd(v1, u, a13);
-            a23 = Vector256.FusedMultiplyAdd(v2, u, a23);
-            a33 = Vector256.FusedMultiplyAdd(v3, u, a33);
+            v0 = TRows.LoadHigh(w0, i);
+            v1 = TRows.LoadHigh(w1, i);
+            v2 = TRows.LoadHigh(w2, i);
+            v3 = TRows.LoadHigh(w3, i);
+            u = Vector256.Load(x0 + i + 8);
+            a00 = Vector256.FusedMultiplyAdd(v0, u, a00);
+            a10 = Vector256.FusedMultiplyAdd(v1, u, a10);
+            a20 = Vector256.FusedMultiplyAdd(v2, u, a20);
+            a30 = Vector256.FusedMultiplyAdd(v3, u, a30);
+            if (TTokens.IsBlock)
+            {
+                u = Vector256.Load(x1 + i + 8);
+                a01 = Vector256.FusedMultiplyAdd(v0, u, a01);
+                a11 = Vector256.FusedMultiplyAdd(v1, u, a11);
+                a21 = Vector256.FusedMultiplyAdd(v2, u, a21);
+                a31 = Vector256.FusedMultiplyAdd(v3, u, a31);
+                u = Vector256.Load(x2 + i + 8);
+                a02 = Vector256.FusedMultiplyAdd(v0, u, a02);
+                a12 = Vector256.FusedMultiplyAdd(v1, u, a12);
+                a22 = Vector256.FusedMultiplyAdd(v2, u, a22);
+                a32 = Vector256.FusedMultiplyAdd(v3, u, a32);
+                u = Vector256.Load(x3 + i + 8);
+                a03 = Vector256.FusedMultiplyAdd(v0, u, a03);
+                a13 = Vector256.FusedMultiplyAdd(v1, u, a13);
+                a23 = Vector256.FusedMultiplyAdd(v2, u, a23);
+                a33 = Vector256.FusedMultiplyAdd(v3, u, a33);
+            }
         }
 
         var block = new BlockOutput(y, yStride, r0, rowCount, t0, tokenCount, i, k);
@@ -88,10 +119,12 @@ internal static unsafe class MatMulKernel
     }
 
     /// <summary>
-    /// The next 4-row block follows this one contiguously ([out, in] row-major); fetching it one cache
-    /// line per 8 columns lands it just as this block finishes, so DRAM streaming overlaps compute and
-    /// each core keeps more loads in flight than the hardware prefetcher alone. Prefetches past the
-    /// end of the weights are harmless (they never fault).
+    /// Weights are [out, in] row-major, so the rows <see cref="PrefetchRows"/> below this block follow
+    /// contiguously; fetching their lines at the rate this block consumes columns (2 cache lines per 16
+    /// bf16 columns, 4 for f32) keeps DRAM streaming a whole row chunk ahead of the compute, so it
+    /// overlaps the passes of later token blocks over the current chunk, and each core keeps more loads
+    /// in flight than the hardware prefetcher alone. Prefetches past the end of the weights are
+    /// harmless (they never fault).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchNextBlock<TRows>(byte* w0, long rowBytes, int column)
@@ -99,16 +132,18 @@ internal static unsafe class MatMulKernel
     {
         if (Sse.IsSupported)
         {
-            byte* ahead = w0 + (Rows * rowBytes) + ((long)column * Rows * TRows.ElementSize);
+            byte* ahead = w0 + (PrefetchRows * rowBytes) + ((long)column * Rows * TRows.ElementSize);
             Sse.Prefetch0(ahead);
+            Sse.Prefetch0(ahead + 64);
             if (TRows.ElementSize == 4)
             {
-                Sse.Prefetch0(ahead + 64);
+                Sse.Prefetch0(ahead + 128);
+                Sse.Prefetch0(ahead + 192);
             }
         }
     }
 
-    /// <summary>Reduces one accumulator, adds the scalar tail (k not a multiple of 8) and stores it if in range.</summary>
+    /// <summary>Reduces one accumulator, adds the scalar tail (k not a multiple of 16) and stores it if in range.</summary>
     private readonly ref struct BlockOutput(float* y, int yStride, int r0, int rowCount, int t0, int tokenCount, int tailStart, int k)
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

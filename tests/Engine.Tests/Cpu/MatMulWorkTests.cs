@@ -25,7 +25,7 @@ public unsafe class MatMulWorkTests
         var x = Enumerable.Range(0, tokens * k).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
 
         using var pool = new CpuWorkerPool(2);
-        var work = new MatMulWork(pool);
+        using var work = new MatMulWork(pool);
         var outputs = rowCounts.Select(r => new float[tokens * r]).ToArray();
         fixed (float* px = x)
         fixed (float* y0 = outputs[0])
