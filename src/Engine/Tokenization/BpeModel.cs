@@ -18,6 +18,9 @@ internal sealed class BpeModel
     private readonly IReadOnlyDictionary<string, int> _vocab;
     private readonly Dictionary<long, MergeRule> _merges;
     private readonly int[] _byteIds;
+
+    // Character-level models: the token id of each BMP character that is a token itself, else -1.
+    private readonly int[]? _bmpCharIds;
     private readonly bool _byteLevel;
     private readonly bool _byteFallback;
     private readonly bool _ignoreMerges;
@@ -47,7 +50,23 @@ internal sealed class BpeModel
             _byteIds[b] = _vocab.TryGetValue(name, out var id) ? id : -1;
         }
 
+        _bmpCharIds = _byteLevel ? null : BmpCharIds(_vocab);
         _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    private static int[] BmpCharIds(IReadOnlyDictionary<string, int> vocab)
+    {
+        var ids = new int[char.MaxValue + 1];
+        Array.Fill(ids, -1);
+        foreach (var (token, id) in vocab)
+        {
+            if (token.Length == 1 && !char.IsSurrogate(token[0]))
+            {
+                ids[token[0]] = id;
+            }
+        }
+
+        return ids;
     }
 
     public static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
@@ -139,7 +158,8 @@ internal sealed class BpeModel
         Span<byte> utf8 = stackalloc byte[4];
         foreach (var rune in word.EnumerateRunes())
         {
-            if (_vocab.TryGetValue(rune.ToString(), out var id))
+            var id = CharTokenId(rune);
+            if (id >= 0)
             {
                 symbols[count++] = id;
             }
@@ -159,6 +179,9 @@ internal sealed class BpeModel
 
         return count;
     }
+
+    private int CharTokenId(Rune rune) =>
+        rune.IsBmp ? _bmpCharIds![rune.Value] : _vocab.TryGetValue(rune.ToString(), out var id) ? id : -1;
 
     private int ByteIdOrUnk(byte value) =>
         _byteIds[value] >= 0 ? _byteIds[value] : UnkOrThrow($"byte 0x{value:X2}");
