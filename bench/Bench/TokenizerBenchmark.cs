@@ -62,7 +62,10 @@ internal static class TokenizerBenchmark
         output.WriteLine($"model load: {spec.ParameterCount / 1e6:F0}M parameters ({spec.DType}), {fileBytes / 1e9:F2} GB of safetensors, memory-mapped");
         output.WriteLine($"| first load in process | {first:F1} ms |");
         output.WriteLine($"| repeat loads (median of {warm.Count}) | {Stats.Median(warm):F1} ms |");
-        output.WriteLine("The page cache is warm on repeats (and probably on the first load too, the file having just been read or written); the first load also pays JIT.");
+        output.WriteLine(
+            "Load maps the files and reads only config and safetensors headers, so the page cache shows at first use of the " +
+            "weights, not here. It is warm on repeats (and likely on the first load too: the file was just written or read); " +
+            "the first load also pays JIT.");
     }
 
     /// <summary>About 517M parameters, ~1.03 GB in bf16: TinyLlama's widths with 10 layers and tied embeddings.</summary>

@@ -7,7 +7,8 @@ namespace LlmQueue.Engine.Tokenization;
 /// <summary>
 /// The BPE model: turns one pre-token word into token ids by starting from bytes (byte-level) or characters
 /// (SentencePiece-style, with optional byte fallback) and applying merges lowest rank first, leftmost on
-/// ties. Results are cached per word because natural text repeats words constantly.
+/// ties. Results are cached per word because natural text repeats words constantly; SentencePiece-style words,
+/// which span whole lines, are first cut where no merge can cross (<see cref="SentencePieceChunker"/>).
 /// </summary>
 internal sealed class BpeModel
 {
