@@ -4,23 +4,31 @@ namespace LlmQueue.Engine.Tokenization;
 
 /// <summary>
 /// Finds added tokens (special or not) in raw text, leftmost first and longest at a position, so they are
-/// never split by pre-tokenization. Scanning skips to candidate first characters with a vectorised search.
+/// never split by pre-tokenization. Scanning skips to candidate first characters with a vectorised search;
+/// at a candidate it tries each length that tokens starting with that character have, longest first, by hash
+/// lookup, because vocabularies such as Gemma's add thousands of tokens that all start with '&lt;'.
 /// </summary>
 internal sealed class AddedTokenMatcher
 {
-    private readonly Dictionary<char, AddedToken[]> _byFirstChar;
+    private readonly Dictionary<string, AddedToken>.AlternateLookup<ReadOnlySpan<char>> _byContent;
+    private readonly Dictionary<char, int[]> _lengthsByFirstChar;
     private readonly SearchValues<char> _firstChars;
 
     public AddedTokenMatcher(IEnumerable<AddedToken> tokens)
     {
-        _byFirstChar = tokens
-            .Where(t => t.Content.Length > 0)
-            .GroupBy(t => t.Content[0])
-            .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
-        _firstChars = SearchValues.Create([.. _byFirstChar.Keys]);
-    }
+        var byContent = new Dictionary<string, AddedToken>(StringComparer.Ordinal);
+        foreach (var token in tokens.Where(t => t.Content.Length > 0))
+        {
+            // The first entry for a content wins, as when candidates were tried in order.
+            byContent.TryAdd(token.Content, token);
+        }
 
-    public bool IsEmpty => _byFirstChar.Count == 0;
+        _byContent = byContent.GetAlternateLookup<ReadOnlySpan<char>>();
+        _lengthsByFirstChar = byContent.Keys
+            .GroupBy(content => content[0])
+            .ToDictionary(g => g.Key, g => g.Select(content => content.Length).Distinct().OrderDescending().ToArray());
+        _firstChars = SearchValues.Create([.. _lengthsByFirstChar.Keys]);
+    }
 
     /// <summary>The leftmost-longest added token at or after <paramref name="start"/>, or false if none.</summary>
     public bool TryFindNext(ReadOnlySpan<char> text, int start, out int index, out AddedToken token)
@@ -35,12 +43,11 @@ internal sealed class AddedTokenMatcher
             }
 
             position += offset;
-            foreach (var candidate in _byFirstChar[text[position]])
+            foreach (var length in _lengthsByFirstChar[text[position]])
             {
-                if (text[position..].StartsWith(candidate.Content, StringComparison.Ordinal))
+                if (length <= text.Length - position && _byContent.TryGetValue(text.Slice(position, length), out token))
                 {
                     index = position;
-                    token = candidate;
                     return true;
                 }
             }

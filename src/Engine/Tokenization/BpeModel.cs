@@ -7,7 +7,8 @@ namespace LlmQueue.Engine.Tokenization;
 /// <summary>
 /// The BPE model: turns one pre-token word into token ids by starting from bytes (byte-level) or characters
 /// (SentencePiece-style, with optional byte fallback) and applying merges lowest rank first, leftmost on
-/// ties. Results are cached per word because natural text repeats words constantly.
+/// ties. Results are cached per word because natural text repeats words constantly; SentencePiece-style words,
+/// which span whole lines, are first cut where no merge can cross (<see cref="SentencePieceChunker"/>).
 /// </summary>
 internal sealed class BpeModel
 {
@@ -18,10 +19,14 @@ internal sealed class BpeModel
     private readonly IReadOnlyDictionary<string, int> _vocab;
     private readonly Dictionary<long, MergeRule> _merges;
     private readonly int[] _byteIds;
+
+    // Character-level models: the token id of each BMP character that is a token itself, else -1.
+    private readonly int[]? _bmpCharIds;
     private readonly bool _byteLevel;
     private readonly bool _byteFallback;
     private readonly bool _ignoreMerges;
     private readonly int? _unkId;
+    private readonly SentencePieceChunker? _chunker;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
 
@@ -36,6 +41,9 @@ internal sealed class BpeModel
         _byteFallback = options.ByteFallback;
         _ignoreMerges = options.IgnoreMerges;
         _unkId = options.UnkId;
+
+        // Cutting a word changes nothing only when merges decide the result; ignore_merges looks whole words up.
+        _chunker = _byteLevel || _ignoreMerges ? null : SentencePieceChunker.TryCreate(_vocab);
         _byteIds = new int[256];
         for (var b = 0; b < 256; b++)
         {
@@ -43,12 +51,45 @@ internal sealed class BpeModel
             _byteIds[b] = _vocab.TryGetValue(name, out var id) ? id : -1;
         }
 
+        _bmpCharIds = _byteLevel ? null : BmpCharIds(_vocab);
         _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    private static int[] BmpCharIds(IReadOnlyDictionary<string, int> vocab)
+    {
+        var ids = new int[char.MaxValue + 1];
+        Array.Fill(ids, -1);
+        foreach (var (token, id) in vocab)
+        {
+            if (token.Length == 1 && !char.IsSurrogate(token[0]))
+            {
+                ids[token[0]] = id;
+            }
+        }
+
+        return ids;
     }
 
     public static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
 
     public void EncodeWord(ReadOnlySpan<char> word, List<int> output)
+    {
+        if (_chunker is null)
+        {
+            EncodeChunk(word, output);
+            return;
+        }
+
+        for (var start = 0; start < word.Length;)
+        {
+            var end = _chunker.ChunkEnd(word, start);
+            EncodeChunk(word[start..end], output);
+            start = end;
+        }
+    }
+
+    /// <summary>Encodes a word, or an independent piece of one, through the cache.</summary>
+    private void EncodeChunk(ReadOnlySpan<char> word, List<int> output)
     {
         if (_cacheLookup.TryGetValue(word, out var cached))
         {
@@ -118,7 +159,8 @@ internal sealed class BpeModel
         Span<byte> utf8 = stackalloc byte[4];
         foreach (var rune in word.EnumerateRunes())
         {
-            if (_vocab.TryGetValue(rune.ToString(), out var id))
+            var id = CharTokenId(rune);
+            if (id >= 0)
             {
                 symbols[count++] = id;
             }
@@ -139,6 +181,9 @@ internal sealed class BpeModel
         return count;
     }
 
+    private int CharTokenId(Rune rune) =>
+        rune.IsBmp ? _bmpCharIds![rune.Value] : _vocab.TryGetValue(rune.ToString(), out var id) ? id : -1;
+
     private int ByteIdOrUnk(byte value) =>
         _byteIds[value] >= 0 ? _byteIds[value] : UnkOrThrow($"byte 0x{value:X2}");
 
@@ -146,7 +191,13 @@ internal sealed class BpeModel
         _unkId ?? throw new ArgumentException(
             $"The text contains {what}, which the vocabulary cannot represent, and the tokenizer has no unk_token.");
 
-    /// <summary>Merges adjacent symbols in place, lowest rank first and leftmost on ties; returns the new length.</summary>
+    /// <summary>
+    /// Merges adjacent symbols in place, lowest rank first and leftmost on ties; returns the new length.
+    /// Symbols form a linked list and candidate pairs sit in a heap, so a word of n symbols costs O(n log n)
+    /// rather than a rescan per merge (SentencePiece-style words can be thousands of symbols long). Heap entries
+    /// go stale when a neighbour merges; rankAt[i], the rank of the pair now starting at i, tells them apart
+    /// (ranks are unique per pair and a position's pair only ever grows into another pair).
+    /// </summary>
     private int ApplyMerges(Span<int> symbols)
     {
         var count = symbols.Length;
@@ -155,62 +206,83 @@ internal sealed class BpeModel
             return count;
         }
 
-        int[]? rented = null;
-        var ranks = count <= StackLimit
-            ? stackalloc int[count - 1]
-            : (rented = ArrayPool<int>.Shared.Rent(count - 1)).AsSpan(0, count - 1);
-        for (var i = 0; i < count - 1; i++)
+        // Every merge pushes at most two new candidates on top of the initial count - 1.
+        var heapSize = 3 * count;
+        int[]? rentedLinks = null;
+        long[]? rentedHeap = null;
+        var links = count <= StackLimit
+            ? stackalloc int[4 * count]
+            : (rentedLinks = ArrayPool<int>.Shared.Rent(4 * count)).AsSpan(0, 4 * count);
+        var heap = new MergeHeap(count <= StackLimit
+            ? stackalloc long[heapSize]
+            : (rentedHeap = ArrayPool<long>.Shared.Rent(heapSize)).AsSpan(0, heapSize));
+        var next = links[..count];
+        var prev = links[count..(2 * count)];
+        var rankAt = links[(2 * count)..(3 * count)];
+        var mergedAt = links[(3 * count)..];
+        for (var i = 0; i < count; i++)
         {
-            ranks[i] = RankOf(symbols[i], symbols[i + 1]);
+            next[i] = i + 1 < count ? i + 1 : -1;
+            prev[i] = i - 1;
+            Consider(symbols, next, rankAt, mergedAt, ref heap, i);
         }
 
-        while (true)
+        while (heap.TryPop(out var rank, out var left))
         {
-            var best = -1;
-            var bestRank = int.MaxValue;
-            for (var i = 0; i < count - 1; i++)
+            if (rankAt[left] != rank)
             {
-                if (ranks[i] < bestRank)
-                {
-                    bestRank = ranks[i];
-                    best = i;
-                }
+                continue;
             }
 
-            if (best < 0)
+            var right = next[left];
+            symbols[left] = mergedAt[left];
+            rankAt[right] = -1;
+            next[left] = next[right];
+            if (next[left] >= 0)
             {
-                break;
+                prev[next[left]] = left;
             }
 
-            symbols[best] = _merges[PairKey(symbols[best], symbols[best + 1])].MergedId;
-            symbols[(best + 2)..count].CopyTo(symbols[(best + 1)..]);
-            if (best + 2 < count)
+            Consider(symbols, next, rankAt, mergedAt, ref heap, left);
+            if (prev[left] >= 0)
             {
-                ranks[(best + 2)..(count - 1)].CopyTo(ranks[(best + 1)..]);
-            }
-
-            count--;
-            if (best > 0)
-            {
-                ranks[best - 1] = RankOf(symbols[best - 1], symbols[best]);
-            }
-
-            if (best < count - 1)
-            {
-                ranks[best] = RankOf(symbols[best], symbols[best + 1]);
+                Consider(symbols, next, rankAt, mergedAt, ref heap, prev[left]);
             }
         }
 
-        if (rented is not null)
+        var length = 0;
+        for (var i = 0; i >= 0; i = next[i])
         {
-            ArrayPool<int>.Shared.Return(rented);
+            symbols[length++] = symbols[i];
         }
 
-        return count;
+        if (rentedLinks is not null)
+        {
+            ArrayPool<int>.Shared.Return(rentedLinks);
+        }
+
+        if (rentedHeap is not null)
+        {
+            ArrayPool<long>.Shared.Return(rentedHeap);
+        }
+
+        return length;
     }
 
-    private int RankOf(int left, int right) =>
-        _merges.TryGetValue(PairKey(left, right), out var rule) ? rule.Rank : int.MaxValue;
+    /// <summary>Records the pair now starting at <paramref name="left"/> and queues it when some merge applies.</summary>
+    private void Consider(Span<int> symbols, Span<int> next, Span<int> rankAt, Span<int> mergedAt, ref MergeHeap heap, int left)
+    {
+        if (next[left] >= 0 && _merges.TryGetValue(PairKey(symbols[left], symbols[next[left]]), out var rule))
+        {
+            rankAt[left] = rule.Rank;
+            mergedAt[left] = rule.MergedId;
+            heap.Push(rule.Rank, left);
+        }
+        else
+        {
+            rankAt[left] = int.MaxValue;
+        }
+    }
 
     private static void ReturnIfRented(byte[]? rented)
     {
