@@ -1,6 +1,6 @@
 using LlmQueue.Bench;
 
-// Usage: bench decode|queue|kvpool [--smoke] [--rabbitmq host:port]. --smoke runs a tiny version (for CI), not a measurement.
+// Usage: bench decode|queue|kvpool|tokenizer [--smoke] [--rabbitmq host:port]. --smoke runs a tiny version (for CI), not a measurement.
 var smoke = args.Contains("--smoke");
 var rabbitIndex = Array.IndexOf(args, "--rabbitmq");
 var rabbitMq = rabbitIndex >= 0 && rabbitIndex + 1 < args.Length ? args[rabbitIndex + 1] : null;
@@ -13,10 +13,13 @@ switch (which)
     case "kvpool":
         KvPoolBenchmark.Run(smoke, Console.Out);
         return 0;
+    case "tokenizer":
+        TokenizerBenchmark.Run(smoke, Console.Out);
+        return 0;
     case "queue":
         await QueueBenchmark.RunAsync(smoke, rabbitMq, Console.Out);
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue or kvpool");
+        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, kvpool or tokenizer");
         return 2;
 }
