@@ -11,7 +11,11 @@ internal sealed class ReplyEndpointDefinition(string queueName) : IEndpointDefin
 {
     public bool IsTemporary => true;
 
-    public int? PrefetchCount => null;
+    /// <summary>
+    /// Deep prefetch: with one handler at a time, a shallow prefetch (MassTransit derives it from the
+    /// concurrency limit) makes every reply wait for the previous one's ack round trip.
+    /// </summary>
+    public int? PrefetchCount => 512;
 
     /// <summary>
     /// One at a time keeps the broker's delivery order (the handler only hands the message to a channel,
