@@ -14,11 +14,14 @@ internal sealed class ActiveRequest
 
     private readonly TaskCompletionSource<GenerationResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<int> _outputTokens = [];
+    private readonly Action<string> _onFinished;
     private long _scheduledAt;
     private long _firstTokenAt;
 
-    public ActiveRequest(GenerationRequest request, EngineSequence sequence, SequenceSampler sampler, OutputTextStream text)
+    /// <param name="onFinished">Runs before the result is published, so whoever awaits it sees the engine without the request.</param>
+    public ActiveRequest(GenerationRequest request, EngineSequence sequence, SequenceSampler sampler, OutputTextStream text, Action<string> onFinished)
     {
+        _onFinished = onFinished;
         Request = request;
         Sequence = sequence;
         Sampler = sampler;
@@ -73,12 +76,14 @@ internal sealed class ActiveRequest
         var received = Request.ReceivedTimestamp;
         var decodeSeconds = _firstTokenAt == 0 ? 0 : Stopwatch.GetElapsedTime(_firstTokenAt, now).TotalSeconds;
         _deltas.Writer.TryComplete();
+        _onFinished(Request.RequestId);
         _completion.TrySetResult(new GenerationResult
         {
             FinishReason = reason,
             Text = Text.Text,
             TokenIds = _outputTokens.ToArray(),
             PromptTokens = Sequence.PromptLength,
+            CachedPromptTokens = Sequence.CachedPromptTokens ?? 0,
             CompletionTokens = _outputTokens.Count,
             QueuedMs = _scheduledAt == 0 ? Stopwatch.GetElapsedTime(received, now).TotalMilliseconds
                 : Stopwatch.GetElapsedTime(received, _scheduledAt).TotalMilliseconds,

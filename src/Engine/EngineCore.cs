@@ -20,6 +20,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
     private long _batchSizeSum;
     private int _maxBatchSize;
     private long _promptTokens;
+    private long _cachedPromptTokens;
     private long _generatedTokens;
 
     public int ActiveCount => _active.Count;
@@ -110,6 +111,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
 
     public EngineStats Stats(int freeBlocks, int totalBlocks) => new()
     {
+        CachedPromptTokens = _cachedPromptTokens,
         Steps = _steps,
         MeanBatchSize = _steps == 0 ? 0 : (double)_batchSizeSum / _steps,
         MaxBatchSize = _maxBatchSize,
@@ -130,7 +132,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         foreach (var chunk in chunks)
         {
             tokenTotal += chunk.TokenCount;
-            tableTotal += chunk.Sequence.BlockTable.Count;
+            tableTotal += chunk.Sequence.Kv.BlockTable(0).Length;
         }
 
         EnsureLength(ref _tokenScratch, tokenTotal);
@@ -147,15 +149,17 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
                 _tokenScratch[tokenOffset + i] = sequence.Tokens[sequence.ComputedTokens + i];
             }
 
-            sequence.BlockTable.CopyTo(_tableScratch, tableOffset);
+            // One layer type (full attention) today: every layer reads table 0.
+            var table = sequence.Kv.BlockTable(0);
+            table.CopyTo(_tableScratch.AsSpan(tableOffset));
             _batch.Sequences.Add(new SequenceChunk(
                 _tokenScratch.AsMemory(tokenOffset, chunk.TokenCount),
                 sequence.ComputedTokens,
-                _tableScratch.AsMemory(tableOffset, sequence.BlockTable.Count),
+                _tableScratch.AsMemory(tableOffset, table.Length),
                 chunk.SamplesToken));
             _stepRequests.Add((request, chunk.SamplesToken));
             tokenOffset += chunk.TokenCount;
-            tableOffset += sequence.BlockTable.Count;
+            tableOffset += table.Length;
         }
     }
 
@@ -165,7 +169,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         for (var i = 0; i < chunks.Count; i++)
         {
             var (request, samples) = _stepRequests[i];
-            request.Sequence.ComputedTokens += chunks[i].TokenCount;
+            scheduler.Commit(request.Sequence, request.Sequence.ComputedTokens + chunks[i].TokenCount);
             if (!samples)
             {
                 continue;
@@ -208,6 +212,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
 
     private void Finish(ActiveRequest request, FinishReason reason, string? error = null)
     {
+        _cachedPromptTokens += request.Sequence.CachedPromptTokens ?? 0;
         _active.Remove(request.Request.RequestId);
         scheduler.Remove(request.Sequence);
         request.EmitText(request.Text.Flush());

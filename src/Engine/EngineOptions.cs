@@ -24,6 +24,9 @@ public sealed class EngineOptions
     /// <summary>Folder where Hub downloads and generated synthetic checkpoints are cached between runs.</summary>
     public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "llmq-models");
 
+    /// <summary>Reuse K/V of identical prompt prefixes (per cache salt) instead of recomputing them.</summary>
+    public bool EnablePrefixCaching { get; set; } = true;
+
     /// <summary>Tokens per KV block.</summary>
     public int BlockSize { get; set; } = 16;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using LlmQueue.Engine.KvCache;
+using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.Models;
 using LlmQueue.Engine.Sampling;
 using LlmQueue.Engine.Scheduling;
@@ -17,7 +17,7 @@ public sealed class GenerationEngine : IGenerationEngine
 {
     private readonly IModelRunner _runner;
     private readonly ITokenizer _tokenizer;
-    private readonly KvCacheManager _kvCache;
+    private readonly JengaKvCache _kvCache;
     private readonly EngineCore _core;
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
@@ -52,12 +52,12 @@ public sealed class GenerationEngine : IGenerationEngine
         _tokenizer = tokenizer;
         _options = options;
         _logger = logger;
-        _kvCache = new KvCacheManager(runner.NumBlocks, runner.BlockSize);
-        var contextLength = Math.Min(runner.Config.MaxPositionEmbeddings, _kvCache.CapacityTokens);
+        _kvCache = KvPoolFactory.ForRunner(runner, modelName, options.EnablePrefixCaching);
+        var contextLength = Math.Min(runner.Config.MaxPositionEmbeddings, runner.NumBlocks * runner.BlockSize);
         Model = new ModelInfo(modelName, contextLength, runner.Config.VocabSize);
         var scheduler = new Scheduler(new SchedulerLimits(options.MaxBatchTokens, options.MaxRunningRequests), _kvCache);
         _core = new EngineCore(runner, scheduler, contextLength, runner.Config.EosTokenIds.ToHashSet());
-        _stats = _core.Stats(_kvCache.FreeBlocks, _kvCache.TotalBlocks);
+        _stats = Stats();
         _loop = new Thread(RunLoop) { IsBackground = true, Name = "llmq-engine" };
         _loop.Start();
     }
@@ -79,14 +79,14 @@ public sealed class GenerationEngine : IGenerationEngine
                 $"requestId '{request.RequestId}' is already running on this worker.");
         }
 
-        var sequence = new EngineSequence(request.RequestId, prompt, request.Priority, Interlocked.Increment(ref _arrivals));
+        var sequence = new EngineSequence(
+            request.RequestId, prompt, request.Priority, Interlocked.Increment(ref _arrivals), _kvCache.CreateSequence(request.CacheSalt));
         var active = new ActiveRequest(
             request,
             sequence,
             new SequenceSampler(request.Sampling, prompt, Model.VocabSize),
-            new OutputTextStream(_tokenizer, request.Sampling.StopStrings));
-        _ = active.Handle.Completion.ContinueWith(
-            _ => Forget(request.RequestId), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            new OutputTextStream(_tokenizer, request.Sampling.StopStrings),
+            Forget);
         _submitted.Enqueue(active);
         _wake.Set();
         return active.Handle;
@@ -168,9 +168,14 @@ public sealed class GenerationEngine : IGenerationEngine
         }
     }
 
+    /// <summary>Cached-but-unreferenced pages count as free: they are evicted on demand.</summary>
+    private EngineStats Stats() => _core.Stats(
+        (int)((_kvCache.FreeBytes + _kvCache.EvictableBytes) / _kvCache.Layout.SmallPageBytes(0)),
+        _kvCache.SmallPageCount(0));
+
     private void PublishState()
     {
-        Volatile.Write(ref _stats, _core.Stats(_kvCache.FreeBlocks, _kvCache.TotalBlocks));
+        Volatile.Write(ref _stats, Stats());
         var backlogged = _core.WaitingCount > 0;
         if (backlogged != _backlogged)
         {

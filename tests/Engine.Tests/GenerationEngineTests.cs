@@ -40,12 +40,47 @@ public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyM
         await using var roomy = model.CreateEngine(maxRunning: 8);
         var expected = await Task.WhenAll(Prompts.Select((p, i) => roomy.Submit(Request(p, seed: i, maxTokens: 40)).Completion));
 
-        // Few blocks: the batch cannot grow without preempting its newest members.
+        // Few blocks: the batch cannot grow without preempting its newest members (which then reuse
+        // their still-cached blocks on re-admission).
         await using var tight = model.CreateEngine(maxRunning: 8, kvBlocks: 24, blockSize: 4);
         var actual = await Task.WhenAll(Prompts.Select((p, i) => tight.Submit(Request(p, seed: i, maxTokens: 40)).Completion));
 
         Assert.Equal(expected.Select(r => r.TokenIds), actual.Select(r => r.TokenIds));
         Assert.Equal(tight.GetStats().TotalBlocks, tight.GetStats().FreeBlocks);
+    }
+
+    [Fact]
+    public async Task A_repeated_prompt_reuses_its_cached_prefix_and_generates_the_same_tokens()
+    {
+        var prompt = string.Join(' ', Prompts.Concat(Prompts));
+        await using var cold = model.CreateEngine(prefixCaching: false);
+        var expected = await cold.Submit(Request(prompt, seed: 5, maxTokens: 12)).Completion;
+
+        await using var engine = model.CreateEngine(prefixCaching: true);
+        var first = await engine.Submit(Request(prompt, seed: 5, maxTokens: 12)).Completion;
+        var second = await engine.Submit(Request(prompt, seed: 5, maxTokens: 12)).Completion;
+
+        Assert.Equal(0, first.CachedPromptTokens);
+        // Every full block but the one holding the last prompt token (always recomputed for its logits).
+        Assert.Equal((second.PromptTokens - 1) / 16 * 16, second.CachedPromptTokens);
+        Assert.True(second.CachedPromptTokens > 0);
+        Assert.Equal(expected.TokenIds, first.TokenIds);
+        Assert.Equal(expected.TokenIds, second.TokenIds);
+        Assert.Equal(second.CachedPromptTokens, engine.GetStats().CachedPromptTokens);
+    }
+
+    [Fact]
+    public async Task Another_tenant_never_hits_a_prefix_cached_for_someone_else()
+    {
+        var prompt = string.Join(' ', Prompts.Concat(Prompts));
+        await using var engine = model.CreateEngine(prefixCaching: true);
+        await engine.Submit(Request(prompt, seed: 5) with { CacheSalt = "tenant-a" }).Completion;
+
+        var other = await engine.Submit(Request(prompt, seed: 5) with { CacheSalt = "tenant-b" }).Completion;
+        var same = await engine.Submit(Request(prompt, seed: 5) with { CacheSalt = "tenant-a" }).Completion;
+
+        Assert.Equal(0, other.CachedPromptTokens);
+        Assert.True(same.CachedPromptTokens > 0);
     }
 
     [Fact]

@@ -26,9 +26,13 @@ public sealed class TinyModelFixture : IDisposable
 
     public string Folder => _folder;
 
-    public GenerationEngine CreateEngine(int maxRunning = 8, int kvBlocks = 256, int blockSize = 16, ChatTemplate? chatTemplate = null)
+    public GenerationEngine CreateEngine(
+        int maxRunning = 8, int kvBlocks = 256, int blockSize = 16, ChatTemplate? chatTemplate = null, bool prefixCaching = true)
     {
-        var options = new EngineOptions { MaxRunningRequests = maxRunning, MaxBatchTokens = 64, BlockSize = blockSize };
+        var options = new EngineOptions
+        {
+            MaxRunningRequests = maxRunning, MaxBatchTokens = 64, BlockSize = blockSize, EnablePrefixCaching = prefixCaching,
+        };
         var runner = new CpuModelRunner(Model, blockSize, kvBlocks, threads: 2);
         return new GenerationEngine(runner, Tokenizer, "tiny", options, NullLogger.Instance, chatTemplate);
     }

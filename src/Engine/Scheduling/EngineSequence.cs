@@ -1,10 +1,13 @@
+using System.Runtime.InteropServices;
+using LlmQueue.Engine.KvCache.Jenga;
+
 namespace LlmQueue.Engine.Scheduling;
 
 /// <summary>
-/// The scheduler's view of one request: its tokens, how many have K/V in the cache, and its blocks.
-/// Prompt and generated tokens live in one list because a preempted sequence recomputes both.
+/// The scheduler's view of one request: its tokens, how many have K/V in the cache, and its handle into
+/// the KV pool. Prompt and generated tokens live in one list because a preempted sequence recomputes both.
 /// </summary>
-public sealed class EngineSequence(string requestId, IReadOnlyList<int> promptTokens, int priority, long arrivalOrder)
+public sealed class EngineSequence(string requestId, IReadOnlyList<int> promptTokens, int priority, long arrivalOrder, KvSequence kv)
 {
     private readonly List<int> _tokens = [.. promptTokens];
 
@@ -19,6 +22,8 @@ public sealed class EngineSequence(string requestId, IReadOnlyList<int> promptTo
 
     public IReadOnlyList<int> Tokens => _tokens;
 
+    public ReadOnlySpan<int> TokenSpan => CollectionsMarshal.AsSpan(_tokens);
+
     public int OutputLength => _tokens.Count - PromptLength;
 
     /// <summary>Tokens whose K/V are in the cache.</summary>
@@ -26,7 +31,11 @@ public sealed class EngineSequence(string requestId, IReadOnlyList<int> promptTo
 
     public int UncomputedTokens => _tokens.Count - ComputedTokens;
 
-    public List<int> BlockTable { get; } = [];
+    /// <summary>Block tables and prefix hashes in the KV pool.</summary>
+    public KvSequence Kv { get; } = kv;
+
+    /// <summary>Prompt tokens the prefix cache served at the first admission (not re-counted after a preemption).</summary>
+    public int? CachedPromptTokens { get; set; }
 
     public SequenceStatus Status { get; set; } = SequenceStatus.Waiting;
 

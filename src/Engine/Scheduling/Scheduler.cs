@@ -1,14 +1,15 @@
-using LlmQueue.Engine.KvCache;
+using LlmQueue.Engine.KvCache.Jenga;
 
 namespace LlmQueue.Engine.Scheduling;
 
 /// <summary>
 /// Decides what each step computes, vLLM v1 style: no prefill/decode phases; running sequences first,
 /// each gets min(uncomputed tokens, budget left), so long prompts are chunked; then waiting sequences
-/// by priority while slots, budget and blocks last. When blocks run out, the newest running sequence is
-/// preempted (its blocks freed, recomputed later). Does no math beyond counting.
+/// by priority while slots, budget and blocks last, each first reusing its longest cached prefix. When
+/// blocks run out, the newest running sequence is preempted (its pages freed, recomputed later, reusing
+/// what is still cached). Does no math beyond counting.
 /// </summary>
-public sealed class Scheduler(SchedulerLimits limits, KvCacheManager kvCache)
+public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache)
 {
     private readonly List<EngineSequence> _running = [];
     private readonly SortedSet<EngineSequence> _waiting = new(WaitingOrder.Instance);
@@ -40,8 +41,15 @@ public sealed class Scheduler(SchedulerLimits limits, KvCacheManager kvCache)
             _waiting.Remove(sequence);
         }
 
-        kvCache.Free(sequence.BlockTable);
+        kvCache.Free(sequence.Kv);
         sequence.Status = SequenceStatus.Finished;
+    }
+
+    /// <summary>After a step: the sequence's first <paramref name="computedTokens"/> tokens have K/V (full blocks become cacheable).</summary>
+    public void Commit(EngineSequence sequence, int computedTokens)
+    {
+        kvCache.Commit(sequence.Kv, sequence.TokenSpan, computedTokens);
+        sequence.ComputedTokens = computedTokens;
     }
 
     /// <summary>Chunks for the next step; the list is reused by the following call.</summary>
@@ -73,7 +81,7 @@ public sealed class Scheduler(SchedulerLimits limits, KvCacheManager kvCache)
             // Victims come from the tail (newest), which this loop has not reached yet, so nothing
             // already in _step is ever preempted.
             var selfPreempted = false;
-            while (!kvCache.TryEnsureCapacity(sequence.BlockTable, sequence.ComputedTokens + count))
+            while (!kvCache.TryAllocate(sequence.Kv, count))
             {
                 var victim = _running[^1];
                 Preempt(victim);
@@ -102,12 +110,18 @@ public sealed class Scheduler(SchedulerLimits limits, KvCacheManager kvCache)
         while (budget > 0 && _running.Count < limits.MaxRunningRequests && _waiting.Count > 0)
         {
             var sequence = _waiting.Min!;
+            var cached = kvCache.MatchPrefix(sequence.Kv, sequence.TokenSpan);
+            sequence.ComputedTokens = cached;
             var count = Math.Min(sequence.UncomputedTokens, budget);
-            if (!kvCache.TryEnsureCapacity(sequence.BlockTable, sequence.ComputedTokens + count))
+            if (!kvCache.TryAllocate(sequence.Kv, count))
             {
+                // Drop the hit's references too: the next attempt matches afresh.
+                kvCache.Free(sequence.Kv);
+                sequence.ComputedTokens = 0;
                 return;
             }
 
+            sequence.CachedPromptTokens ??= cached;
             _waiting.Remove(sequence);
             sequence.Status = SequenceStatus.Running;
             _running.Add(sequence);
@@ -119,7 +133,7 @@ public sealed class Scheduler(SchedulerLimits limits, KvCacheManager kvCache)
     private void Preempt(EngineSequence sequence)
     {
         _running.Remove(sequence);
-        kvCache.Free(sequence.BlockTable);
+        kvCache.Free(sequence.Kv);
         sequence.ComputedTokens = 0;
         sequence.Preemptions++;
         TotalPreemptions++;

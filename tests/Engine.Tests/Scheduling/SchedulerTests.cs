@@ -1,4 +1,4 @@
-using LlmQueue.Engine.KvCache;
+using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.Scheduling;
 
 namespace LlmQueue.Engine.Tests.Scheduling;
@@ -6,6 +6,8 @@ namespace LlmQueue.Engine.Tests.Scheduling;
 public class SchedulerTests
 {
     private long _arrival;
+    private JengaKvCache? _pool;
+    private Scheduler? _scheduler;
 
     [Fact]
     public void Long_prompt_is_prefilled_in_chunks_under_the_token_budget()
@@ -138,7 +140,7 @@ public class SchedulerTests
             Assert.Equal(step.Count, step.Select(c => c.Sequence).Distinct().Count());
             foreach (var chunk in step)
             {
-                Assert.True(chunk.Sequence.BlockTable.Count * blockSize >= chunk.Sequence.ComputedTokens + chunk.TokenCount);
+                Assert.True(chunk.Sequence.Kv.BlockTable(0).Length * blockSize >= chunk.Sequence.ComputedTokens + chunk.TokenCount);
                 Complete(chunk);
                 if (chunk.Sequence.OutputLength >= targets[chunk.Sequence])
                 {
@@ -146,7 +148,7 @@ public class SchedulerTests
                 }
             }
 
-            var owned = targets.Keys.Where(s => s.Status != SequenceStatus.Finished).Sum(s => s.BlockTable.Count);
+            var owned = targets.Keys.Where(s => s.Status != SequenceStatus.Finished).Sum(s => s.Kv.BlockTable(0).Length);
             Assert.Equal(kv.TotalBlocks, kv.FreeBlocks + owned);
         }
 
@@ -156,23 +158,34 @@ public class SchedulerTests
         Assert.Equal(kv.TotalBlocks, kv.FreeBlocks);
     }
 
-    private static (Scheduler Scheduler, KvCacheManager Kv) Create(int maxBatchTokens, int maxRunning, int blocks, int blockSize = 4)
+    private (Scheduler Scheduler, PoolView Kv) Create(int maxBatchTokens, int maxRunning, int blocks, int blockSize = 4)
     {
-        var kv = new KvCacheManager(blocks, blockSize);
-        return (new Scheduler(new SchedulerLimits(maxBatchTokens, maxRunning), kv), kv);
+        var layout = KvPoolLayout.FromLayers([new KvLayerSpec(KvHeads: 1, HeadDim: 4, DtypeBytes: 4)], blockSize);
+        // Prefix caching off: these tests are about scheduling; the cache has its own tests.
+        _pool = new JengaKvCache(layout, blocks * layout.SmallPageBytes(0), "scheduler-tests", enablePrefixCaching: false);
+        _scheduler = new Scheduler(new SchedulerLimits(maxBatchTokens, maxRunning), _pool);
+        return (_scheduler, new PoolView(_pool));
     }
 
     private EngineSequence Sequence(int promptLength, int priority = 0) =>
-        new($"r{_arrival}", Enumerable.Range(1, promptLength).ToArray(), priority, _arrival++);
+        new($"r{_arrival}", Enumerable.Range(1, promptLength).ToArray(), priority, _arrival++, _pool!.CreateSequence());
 
     /// <summary>Plays the engine's part: the chunk's tokens are computed and, at the end, one is sampled.</summary>
-    private static void Complete(ScheduledChunk chunk)
+    private void Complete(ScheduledChunk chunk)
     {
         var samples = chunk.SamplesToken;
-        chunk.Sequence.ComputedTokens += chunk.TokenCount;
+        _scheduler!.Commit(chunk.Sequence, chunk.Sequence.ComputedTokens + chunk.TokenCount);
         if (samples)
         {
             chunk.Sequence.AppendToken(7);
         }
+    }
+
+    /// <summary>Block counts of the pool as the assertions read them.</summary>
+    private sealed class PoolView(JengaKvCache pool)
+    {
+        public int TotalBlocks => pool.SmallPageCount(0);
+
+        public int FreeBlocks => (int)(pool.FreeBytes / pool.Layout.SmallPageBytes(0));
     }
 }
