@@ -1,6 +1,6 @@
 using LlmQueue.Bench;
 
-// Usage: bench decode|queue|kvpool|tokenizer [--smoke] [--rabbitmq host:port]. --smoke runs a tiny version (for CI), not a measurement.
+// Usage: bench decode|queue|kvpool|prefix|tokenizer [--smoke] [--rabbitmq host:port]. --smoke runs a tiny version (for CI), not a measurement.
 var smoke = args.Contains("--smoke");
 var rabbitIndex = Array.IndexOf(args, "--rabbitmq");
 var rabbitMq = rabbitIndex >= 0 && rabbitIndex + 1 < args.Length ? args[rabbitIndex + 1] : null;
@@ -13,6 +13,9 @@ switch (which)
     case "kvpool":
         KvPoolBenchmark.Run(smoke, Console.Out);
         return 0;
+    case "prefix":
+        await PrefixCacheBenchmark.RunAsync(smoke, Console.Out);
+        return 0;
     case "tokenizer":
         TokenizerBenchmark.Run(smoke, Console.Out);
         return 0;
@@ -20,6 +23,6 @@ switch (which)
         await QueueBenchmark.RunAsync(smoke, rabbitMq, Console.Out);
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, kvpool or tokenizer");
+        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, kvpool, prefix or tokenizer");
         return 2;
 }
