@@ -2,9 +2,17 @@ using LlmQueue.Engine.Models;
 
 namespace LlmQueue.Engine.Cpu;
 
-/// <summary>Paged attention for every (token, query head) of a step, one pool item each.</summary>
+/// <summary>
+/// Paged attention for every (token, KV head) of a step, one pool item each: the query heads of a
+/// GQA group run back to back in one item, so the group's K/V rows are read from DRAM/L2 once and
+/// then hit L1 for the other heads, and the pool hands out a third as many items.
+/// </summary>
 internal sealed unsafe class AttentionWork : IParallelWork
 {
+    // Per-worker score scratch is over-allocated by a cache line so two workers' arrays, which the GC
+    // may place back to back, never share a line (both are written for every position).
+    private const int ScratchPadding = 16;
+
     private readonly CpuWorkerPool _pool;
     private readonly PagedKvCache _cache;
     private readonly int _heads;
@@ -39,9 +47,9 @@ internal sealed unsafe class AttentionWork : IParallelWork
         _sequenceOf = sequenceOf;
         for (int i = 0; i < _scores.Length; i++)
         {
-            if (_scores[i].Length < maxContext)
+            if (_scores[i].Length < maxContext + ScratchPadding)
             {
-                _scores[i] = new float[Math.Max(maxContext, _scores[i].Length * 2)];
+                _scores[i] = new float[Math.Max(maxContext, _scores[i].Length * 2) + ScratchPadding];
             }
         }
     }
@@ -52,25 +60,30 @@ internal sealed unsafe class AttentionWork : IParallelWork
         _layer = layer;
         _queries = queries;
         _output = output;
-        _pool.Run(this, tokens * _heads);
+        _pool.Run(this, tokens * _cache.KvHeads);
     }
 
     public void Execute(int item, int worker)
     {
-        int token = item / _heads;
-        int head = item % _heads;
-        long offset = (((long)token * _heads) + head) * _headDim;
-        PagedAttention.Attend(
-            new ReadOnlySpan<float>(_queries + offset, _headDim),
-            _cache.Keys(_layer),
-            _cache.Values(_layer),
-            head / _groupSize,
-            _cache.KvHeads,
-            _cache.BlockSize,
-            _batch!.Sequences[_sequenceOf[token]].BlockTable.Span,
-            _positions[token] + 1,
-            _scale,
-            _scores[worker],
-            new Span<float>(_output + offset, _headDim));
+        int token = item / _cache.KvHeads;
+        int kvHead = item % _cache.KvHeads;
+        var blockTable = _batch!.Sequences[_sequenceOf[token]].BlockTable.Span;
+        int contextLength = _positions[token] + 1;
+        for (int head = kvHead * _groupSize; head < (kvHead + 1) * _groupSize; head++)
+        {
+            long offset = (((long)token * _heads) + head) * _headDim;
+            PagedAttention.Attend(
+                new ReadOnlySpan<float>(_queries + offset, _headDim),
+                _cache.Keys(_layer),
+                _cache.Values(_layer),
+                kvHead,
+                _cache.KvHeads,
+                _cache.BlockSize,
+                blockTable,
+                contextLength,
+                _scale,
+                _scores[worker],
+                new Span<float>(_output + offset, _headDim));
+        }
     }
 }
