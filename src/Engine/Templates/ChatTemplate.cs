@@ -39,7 +39,7 @@ public sealed class ChatTemplate
             return null;
         }
 
-        var json = File.ReadAllText(path);
+        var json = ReadConfig(path);
         try
         {
             using var document = JsonDocument.Parse(json);
@@ -62,17 +62,7 @@ public sealed class ChatTemplate
     public static ChatTemplate FromTokenizerConfig(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string json;
-        try
-        {
-            json = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new TemplateException($"{path}: cannot read the tokenizer config: {ex.Message}", ex);
-        }
-
-        return FromTokenizerConfigJson(json, path);
+        return FromTokenizerConfigJson(ReadConfig(path), path);
     }
 
     public static ChatTemplate FromTokenizerConfigJson(string json, string sourceName)
@@ -121,6 +111,18 @@ public sealed class ChatTemplate
     }
 
     /// <summary>chat_template is a string, or a list of {name, template} of which "default" is the chat one.</summary>
+    private static string ReadConfig(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new TemplateException($"{path}: cannot read the tokenizer config: {ex.Message}", ex);
+        }
+    }
+
     private static string ReadTemplate(JsonElement root, string sourceName)
     {
         if (!root.TryGetProperty("chat_template", out var value) || value.ValueKind == JsonValueKind.Null)
