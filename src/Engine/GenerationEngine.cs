@@ -121,9 +121,11 @@ public sealed class GenerationEngine : IGenerationEngine
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>On the engine thread, before the request's result is released: its caller then sees current stats and capacity.</summary>
     private void Forget(string requestId)
     {
         _known.TryRemove(requestId, out _);
+        Volatile.Write(ref _stats, Stats());
         CapacityChanged?.Invoke();
     }
 
