@@ -13,6 +13,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
     private readonly ForwardBatch _batch = new();
     private readonly List<(ActiveRequest Request, bool Samples)> _stepRequests = [];
     private readonly int _vocabSize = runner.Config.VocabSize;
+    private readonly int _kvTypes = runner.KvLayout.TypeCount;
     private int[] _tokenScratch = new int[256];
     private int[] _tableScratch = new int[256];
     private float[] _logits = [];
@@ -109,7 +110,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         return true;
     }
 
-    public EngineStats Stats(int freeBlocks, int totalBlocks) => new()
+    public EngineStats Stats(long reclaimableKvBytes, long kvCapacityBytes) => new()
     {
         CachedPromptTokens = _cachedPromptTokens,
         Steps = _steps,
@@ -119,8 +120,8 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         GeneratedTokens = _generatedTokens,
         Running = scheduler.RunningCount,
         Waiting = scheduler.WaitingCount,
-        FreeBlocks = freeBlocks,
-        TotalBlocks = totalBlocks,
+        ReclaimableKvBytes = reclaimableKvBytes,
+        KvCapacityBytes = kvCapacityBytes,
     };
 
     private void BuildBatch(IReadOnlyList<ScheduledChunk> chunks)
@@ -132,7 +133,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         foreach (var chunk in chunks)
         {
             tokenTotal += chunk.TokenCount;
-            tableTotal += chunk.Sequence.Kv.BlockTable(0).Length;
+            tableTotal += chunk.Sequence.Kv.BlockTable(0).Length * _kvTypes;
         }
 
         EnsureLength(ref _tokenScratch, tokenTotal);
@@ -149,17 +150,22 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
                 _tokenScratch[tokenOffset + i] = sequence.Tokens[sequence.ComputedTokens + i];
             }
 
-            // One layer type (full attention) today: every layer reads table 0.
-            var table = sequence.Kv.BlockTable(0);
-            table.CopyTo(_tableScratch.AsSpan(tableOffset));
+            // Every layer type's table, back to back (they have equal lengths).
+            var tablesStart = tableOffset;
+            for (var type = 0; type < _kvTypes; type++)
+            {
+                var table = sequence.Kv.BlockTable(type);
+                table.CopyTo(_tableScratch.AsSpan(tableOffset));
+                tableOffset += table.Length;
+            }
+
             _batch.Sequences.Add(new SequenceChunk(
                 _tokenScratch.AsMemory(tokenOffset, chunk.TokenCount),
                 sequence.ComputedTokens,
-                _tableScratch.AsMemory(tableOffset, table.Length),
+                _tableScratch.AsMemory(tablesStart, tableOffset - tablesStart),
                 chunk.SamplesToken));
             _stepRequests.Add((request, chunk.SamplesToken));
             tokenOffset += chunk.TokenCount;
-            tableOffset += table.Length;
         }
     }
 

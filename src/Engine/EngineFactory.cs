@@ -28,12 +28,13 @@ public static class EngineFactory
             var tokenizer = Tokenizer.FromFile(model.TokenizerPath
                 ?? throw new ModelLoadException($"{Path.Combine(folder, LlamaModel.TokenizerFileName)}: file not found; a model folder needs its tokenizer.json."));
             var chatTemplate = ChatTemplate.FromModelFolder(folder);
-            var bytesPerBlock = CpuModelRunner.KvBytesPerBlock(model.Config, options.BlockSize);
-            var numBlocks = (int)Math.Max(1, ((long)options.KvCacheMiB << 20) / bytesPerBlock);
-            var runner = new CpuModelRunner(model, options.BlockSize, numBlocks, options.Threads);
+            var kvLayout = CpuModelRunner.KvLayoutFor(model.Config, options.BlockSize);
+            var largePages = (int)Math.Clamp(((long)options.KvCacheMiB << 20) / kvLayout.LargePageBytes, 1, int.MaxValue / 64);
+            var runner = new CpuModelRunner(model, options.BlockSize, largePages, options.Threads);
             logger.LogInformation(
-                "Loaded {Model} from {Folder}: {Layers} layers, hidden {Hidden}, vocab {Vocab}; KV cache {Blocks} blocks of {BlockSize} tokens ({MiB} MiB)",
-                name, folder, model.Config.NumLayers, model.Config.HiddenSize, model.Config.VocabSize, numBlocks, options.BlockSize, options.KvCacheMiB);
+                "Loaded {Model} from {Folder}: {Layers} layers, hidden {Hidden}, vocab {Vocab}; KV cache {MiB} MiB in {LargePages} pages of {PageKiB} KiB, blocks of {BlockSize} tokens, layer types {Types}",
+                name, folder, model.Config.NumLayers, model.Config.HiddenSize, model.Config.VocabSize, options.KvCacheMiB, largePages,
+                kvLayout.LargePageBytes >> 10, options.BlockSize, string.Join(", ", kvLayout.Types.Select(t => $"{t.Name} x{t.LayerCount}")));
             return new GenerationEngine(runner, tokenizer, name, options, logger, chatTemplate, model);
         }
         catch

@@ -20,7 +20,8 @@ public sealed record EngineStats
 
     public int Waiting { get; init; }
 
-    public int FreeBlocks { get; init; }
+    /// <summary>KV bytes free or held only by evictable cached blocks: what new work can claim.</summary>
+    public long ReclaimableKvBytes { get; init; }
 
-    public int TotalBlocks { get; init; }
+    public long KvCapacityBytes { get; init; }
 }

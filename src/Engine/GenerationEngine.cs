@@ -53,7 +53,7 @@ public sealed class GenerationEngine : IGenerationEngine
         _options = options;
         _logger = logger;
         _kvCache = KvPoolFactory.ForRunner(runner, modelName, options.EnablePrefixCaching);
-        var contextLength = Math.Min(runner.Config.MaxPositionEmbeddings, runner.NumBlocks * runner.BlockSize);
+        var contextLength = (int)Math.Min(runner.Config.MaxPositionEmbeddings, runner.KvLayout.MaxSequenceTokens(_kvCache.CapacityBytes));
         Model = new ModelInfo(modelName, contextLength, runner.Config.VocabSize);
         var scheduler = new Scheduler(new SchedulerLimits(options.MaxBatchTokens, options.MaxRunningRequests), _kvCache);
         _core = new EngineCore(runner, scheduler, contextLength, runner.Config.EosTokenIds.ToHashSet());
@@ -171,9 +171,7 @@ public sealed class GenerationEngine : IGenerationEngine
     }
 
     /// <summary>Cached-but-unreferenced pages count as free: they are evicted on demand.</summary>
-    private EngineStats Stats() => _core.Stats(
-        (int)((_kvCache.FreeBytes + _kvCache.EvictableBytes) / _kvCache.Layout.SmallPageBytes(0)),
-        _kvCache.SmallPageCount(0));
+    private EngineStats Stats() => _core.Stats(_kvCache.FreeBytes + _kvCache.EvictableBytes, _kvCache.CapacityBytes);
 
     private void PublishState()
     {

@@ -46,7 +46,7 @@ public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyM
         var actual = await Task.WhenAll(Prompts.Select((p, i) => tight.Submit(Request(p, seed: i, maxTokens: 40)).Completion));
 
         Assert.Equal(expected.Select(r => r.TokenIds), actual.Select(r => r.TokenIds));
-        Assert.Equal(tight.GetStats().TotalBlocks, tight.GetStats().FreeBlocks);
+        Assert.Equal(tight.GetStats().KvCapacityBytes, tight.GetStats().ReclaimableKvBytes);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.Models;
 
 namespace LlmQueue.Engine.Cpu;
@@ -15,6 +16,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
 
     private readonly CpuWorkerPool _pool;
     private readonly PagedKvCache _cache;
+    private readonly KvPoolLayout _layout;
     private readonly int _heads;
     private readonly int _headDim;
     private readonly int _groupSize;
@@ -23,14 +25,17 @@ internal sealed unsafe class AttentionWork : IParallelWork
     private ForwardBatch? _batch;
     private int[] _positions = [];
     private int[] _sequenceOf = [];
-    private int _layer;
+    private KvLayerView _kv;
+    private int _type;
+    private int? _window;
     private float* _queries;
     private float* _output;
 
-    public AttentionWork(CpuWorkerPool pool, PagedKvCache cache, ModelConfig config)
+    public AttentionWork(CpuWorkerPool pool, PagedKvCache cache, KvPoolLayout layout, ModelConfig config)
     {
         _pool = pool;
         _cache = cache;
+        _layout = layout;
         _heads = config.NumHeads;
         _headDim = config.HeadDim;
         _groupSize = config.NumHeads / config.NumKvHeads;
@@ -54,10 +59,12 @@ internal sealed unsafe class AttentionWork : IParallelWork
         }
     }
 
-    /// <summary>output[t, h] = attention of queries[t, h] over positions 0..position(t) of t's sequence.</summary>
+    /// <summary>output[t, h] = attention of queries[t, h] over the positions up to position(t) of t's sequence the layer sees.</summary>
     public void Run(int layer, float* queries, float* output, int tokens)
     {
-        _layer = layer;
+        _kv = _cache.Layer(layer);
+        _type = _layout.TypeOfLayer(layer);
+        _window = _layout.Types[_type].SlidingWindow;
         _queries = queries;
         _output = output;
         _pool.Run(this, tokens * _cache.KvHeads);
@@ -67,19 +74,18 @@ internal sealed unsafe class AttentionWork : IParallelWork
     {
         int token = item / _cache.KvHeads;
         int kvHead = item % _cache.KvHeads;
-        var blockTable = _batch!.Sequences[_sequenceOf[token]].BlockTable.Span;
+        var blockTable = _batch!.Sequences[_sequenceOf[token]].BlockTable(_type, _layout.TypeCount);
         int contextLength = _positions[token] + 1;
+        int firstPosition = _window is { } window ? Math.Max(0, contextLength - window) : 0;
         for (int head = kvHead * _groupSize; head < (kvHead + 1) * _groupSize; head++)
         {
             long offset = (((long)token * _heads) + head) * _headDim;
             PagedAttention.Attend(
                 new ReadOnlySpan<float>(_queries + offset, _headDim),
-                _cache.Keys(_layer),
-                _cache.Values(_layer),
+                _kv,
                 kvHead,
-                _cache.KvHeads,
-                _cache.BlockSize,
                 blockTable,
+                firstPosition,
                 contextLength,
                 _scale,
                 _scores[worker],

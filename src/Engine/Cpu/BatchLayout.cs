@@ -1,3 +1,4 @@
+using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.Models;
 
 namespace LlmQueue.Engine.Cpu;
@@ -5,14 +6,14 @@ namespace LlmQueue.Engine.Cpu;
 /// <summary>Token and logit-row counts of a batch, after checking it fits the model and the cache.</summary>
 internal readonly record struct BatchLayout(int Tokens, int LogitRows)
 {
-    public static BatchLayout Validate(ForwardBatch batch, ModelConfig config, int blockSize, int numBlocks, int logitsLength)
+    public static BatchLayout Validate(ForwardBatch batch, ModelConfig config, KvPoolLayout kvLayout, int largePages, int logitsLength)
     {
         int tokens = 0;
         int logitRows = 0;
         for (int s = 0; s < batch.Sequences.Count; s++)
         {
             var chunk = batch.Sequences[s];
-            ValidateChunk(chunk, s, config.VocabSize, blockSize, numBlocks);
+            ValidateChunk(chunk, s, config.VocabSize, kvLayout, largePages);
             tokens = checked(tokens + chunk.Tokens.Length);
             logitRows += chunk.NeedsLogits ? 1 : 0;
         }
@@ -26,7 +27,7 @@ internal readonly record struct BatchLayout(int Tokens, int LogitRows)
         return new BatchLayout(tokens, logitRows);
     }
 
-    private static void ValidateChunk(SequenceChunk chunk, int index, int vocab, int blockSize, int numBlocks)
+    private static void ValidateChunk(SequenceChunk chunk, int index, int vocab, KvPoolLayout kvLayout, int largePages)
     {
         if (chunk.StartPosition < 0)
         {
@@ -46,18 +47,30 @@ internal readonly record struct BatchLayout(int Tokens, int LogitRows)
             }
         }
 
-        int blocksNeeded = (chunk.StartPosition + chunk.Tokens.Length + blockSize - 1) / blockSize;
-        var table = chunk.BlockTable.Span;
-        if (table.Length < blocksNeeded)
+        int types = kvLayout.TypeCount;
+        if (chunk.BlockTables.Length % types != 0)
         {
-            throw new ArgumentException($"Sequence {index}: block table has {table.Length} blocks; positions up to {chunk.StartPosition + chunk.Tokens.Length} need {blocksNeeded}.", nameof(chunk));
+            throw new ArgumentException($"Sequence {index}: {chunk.BlockTables.Length} block-table entries do not split into {types} equal tables.", nameof(chunk));
         }
 
-        for (int b = 0; b < blocksNeeded; b++)
+        int blockTokens = kvLayout.BlockTokens;
+        int blocksNeeded = (chunk.StartPosition + chunk.Tokens.Length + blockTokens - 1) / blockTokens;
+        for (int t = 0; t < types; t++)
         {
-            if ((uint)table[b] >= (uint)numBlocks)
+            var table = chunk.BlockTable(t, types);
+            if (table.Length < blocksNeeded)
             {
-                throw new ArgumentException($"Sequence {index}: block id {table[b]} is outside [0, {numBlocks}).", nameof(chunk));
+                throw new ArgumentException($"Sequence {index}: block table {t} has {table.Length} blocks; positions up to {chunk.StartPosition + chunk.Tokens.Length} need {blocksNeeded}.", nameof(chunk));
+            }
+
+            // Blocks a sliding window no longer sees may be released (-1); every block still read must be a real page.
+            int pages = largePages * kvLayout.SmallPagesPerLargePage(t);
+            for (int b = kvLayout.Types[t].FirstNeededBlock(chunk.StartPosition, blockTokens); b < blocksNeeded; b++)
+            {
+                if ((uint)table[b] >= (uint)pages)
+                {
+                    throw new ArgumentException($"Sequence {index}: block table {t} entry {b} is page {table[b]}, outside [0, {pages}).", nameof(chunk));
+                }
             }
         }
     }

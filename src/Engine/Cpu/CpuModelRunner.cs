@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.Models;
 
 namespace LlmQueue.Engine.Cpu;
@@ -18,38 +19,43 @@ public sealed unsafe class CpuModelRunner : IModelRunner
     private readonly StepBuffers _buffers;
 
     /// <param name="model">Loaded checkpoint; must outlive the runner.</param>
+    /// <param name="blockSize">Tokens per KV block.</param>
+    /// <param name="largePages">KV memory in large pages of <see cref="KvLayoutFor"/> (for a model with one layer type, one block each).</param>
     /// <param name="threads">Compute threads; 0 = all cores.</param>
-    public CpuModelRunner(LlamaModel model, int blockSize, int numBlocks, int threads = 0)
+    public CpuModelRunner(LlamaModel model, int blockSize, int largePages, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numBlocks);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(largePages);
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         Config = model.Config;
         BlockSize = blockSize;
-        NumBlocks = numBlocks;
+        KvLayout = KvLayoutFor(Config, blockSize);
+        KvLargePages = largePages;
         _weights = model.Weights;
         _rope = new RotaryEmbedding(Config.HeadDim, Config.RopeTheta);
         _buffers = new StepBuffers(Config);
-        _cache = new PagedKvCache(Config.NumLayers, numBlocks, Config.NumKvHeads, blockSize, Config.HeadDim);
+        _cache = new PagedKvCache(KvLayout, largePages, Config.NumKvHeads, Config.HeadDim);
         _pool = new CpuWorkerPool(threads);
         _matMul = new MatMulWork(_pool);
-        _attention = new AttentionWork(_pool, _cache, Config);
+        _attention = new AttentionWork(_pool, _cache, KvLayout, Config);
     }
 
     public ModelConfig Config { get; }
 
     public int BlockSize { get; }
 
-    public int NumBlocks { get; }
+    public KvPoolLayout KvLayout { get; }
 
-    /// <summary>KV bytes (K and V, all layers, f32) of one block; size the block count from a memory budget with it.</summary>
-    public static long KvBytesPerBlock(ModelConfig config, int blockSize) => PagedKvCache.BytesPerBlock(config, blockSize);
+    public int KvLargePages { get; }
+
+    /// <summary>The KV layout this runner uses for <paramref name="config"/>: f32 K/V, one type per (shape, window).</summary>
+    public static KvPoolLayout KvLayoutFor(ModelConfig config, int blockSize) => KvPoolFactory.LayoutFor(config, blockSize, sizeof(float));
 
     public void Execute(ForwardBatch batch, Span<float> logits)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var layout = BatchLayout.Validate(batch, Config, BlockSize, NumBlocks, logits.Length);
+        var layout = BatchLayout.Validate(batch, Config, KvLayout, KvLargePages, logits.Length);
         if (layout.Tokens == 0)
         {
             return;
@@ -138,12 +144,13 @@ public sealed unsafe class CpuModelRunner : IModelRunner
         AddResidual(tokens);
     }
 
-    /// <summary>Applies RoPE to q and k, then writes k and v into each token's cache slot.</summary>
+    /// <summary>Applies RoPE to q and k, then writes k and v into each token's slot in the page of the layer's type.</summary>
     private void RotateAndStore(ForwardBatch batch, int layer, int tokens)
     {
         int qWidth = Config.NumHeads * Config.HeadDim;
         int kvWidth = Config.NumKvHeads * Config.HeadDim;
         int half = _rope.Half;
+        int type = KvLayout.TypeOfLayer(layer);
         for (int t = 0; t < tokens; t++)
         {
             var cos = _buffers.Cos.Slice((long)t * half, half);
@@ -152,8 +159,8 @@ public sealed unsafe class CpuModelRunner : IModelRunner
             RotaryEmbedding.Apply(_buffers.Queries.Slice((long)t * qWidth, qWidth), Config.HeadDim, cos, sin);
             RotaryEmbedding.Apply(key, Config.HeadDim, cos, sin);
             int position = _buffers.Positions[t];
-            int block = batch.Sequences[_buffers.SequenceOf[t]].BlockTable.Span[position / BlockSize];
-            _cache.Write(layer, block, position % BlockSize, key, _buffers.Values.Slice((long)t * kvWidth, kvWidth));
+            int page = batch.Sequences[_buffers.SequenceOf[t]].BlockTable(type, KvLayout.TypeCount)[position / BlockSize];
+            _cache.Write(layer, page, position % BlockSize, key, _buffers.Values.Slice((long)t * kvWidth, kvWidth));
         }
     }
 

@@ -5,8 +5,10 @@ using System.Runtime.Intrinsics;
 namespace LlmQueue.Engine.Cpu;
 
 /// <summary>
-/// Attention of one query head over a sequence's first contextLength positions, reading K/V
-/// in place through the block table (no contiguous copy). Softmax in f32 with max subtraction.
+/// Attention of one query head over positions [firstPosition, contextLength) of a sequence, reading K/V
+/// in place through the block table (no contiguous copy). firstPosition is 0 for full attention and
+/// q - W + 1 for a sliding window of W: blocks wholly before it are never read (their pages may be gone).
+/// Softmax in f32 with max subtraction.
 /// </summary>
 /// <remarks>
 /// Head rows are short (64 floats here), so per-row TensorPrimitives calls spent more time in dispatch
@@ -14,32 +16,32 @@ namespace LlmQueue.Engine.Cpu;
 /// </remarks>
 internal static unsafe class PagedAttention
 {
-    /// <param name="scores">Scratch of at least contextLength floats.</param>
+    /// <param name="scores">Scratch of at least contextLength - firstPosition floats.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first step; skip tier-0
     public static void Attend(
         ReadOnlySpan<float> query,
-        float* keys,
-        float* values,
+        KvLayerView kv,
         int kvHead,
-        int kvHeads,
-        int blockSize,
         ReadOnlySpan<int> blockTable,
+        int firstPosition,
         int contextLength,
         float scale,
         Span<float> scores,
         Span<float> output)
     {
         int headDim = query.Length;
-        var live = scores[..contextLength];
+        int blockTokens = kv.BlockTokens;
+        var live = scores[..(contextLength - firstPosition)];
         fixed (float* q = query)
         {
-            for (int start = 0, b = 0; start < contextLength; start += blockSize, b++)
+            for (int b = firstPosition / blockTokens; b * blockTokens < contextLength; b++)
             {
-                float* blockKeys = keys + (HeadOffset(blockTable[b], kvHead, kvHeads, blockSize) * headDim);
-                int count = Math.Min(blockSize, contextLength - start);
-                for (int s = 0; s < count; s++)
+                float* blockKeys = kv.Keys(blockTable[b], kvHead);
+                int from = Math.Max(firstPosition - (b * blockTokens), 0);
+                int to = Math.Min(blockTokens, contextLength - (b * blockTokens));
+                for (int s = from; s < to; s++)
                 {
-                    live[start + s] = Dot(q, blockKeys + ((long)s * headDim), headDim) * scale;
+                    live[(b * blockTokens) + s - firstPosition] = Dot(q, blockKeys + ((long)s * headDim), headDim) * scale;
                 }
             }
         }
@@ -52,13 +54,14 @@ internal static unsafe class PagedAttention
         output.Clear();
         fixed (float* o = output)
         {
-            for (int start = 0, b = 0; start < contextLength; start += blockSize, b++)
+            for (int b = firstPosition / blockTokens; b * blockTokens < contextLength; b++)
             {
-                float* blockValues = values + (HeadOffset(blockTable[b], kvHead, kvHeads, blockSize) * headDim);
-                int count = Math.Min(blockSize, contextLength - start);
-                for (int s = 0; s < count; s++)
+                float* blockValues = kv.Values(blockTable[b], kvHead);
+                int from = Math.Max(firstPosition - (b * blockTokens), 0);
+                int to = Math.Min(blockTokens, contextLength - (b * blockTokens));
+                for (int s = from; s < to; s++)
                 {
-                    MultiplyAdd(blockValues + ((long)s * headDim), live[start + s], o, headDim);
+                    MultiplyAdd(blockValues + ((long)s * headDim), live[(b * blockTokens) + s - firstPosition], o, headDim);
                 }
             }
         }
@@ -101,7 +104,4 @@ internal static unsafe class PagedAttention
             y[i] += a * x[i];
         }
     }
-
-    private static long HeadOffset(int block, int kvHead, int kvHeads, int blockSize) =>
-        (((long)block * kvHeads) + kvHead) * blockSize;
 }

@@ -1,77 +1,64 @@
-using LlmQueue.Engine.Models;
+using LlmQueue.Engine.KvCache.Jenga;
 
 namespace LlmQueue.Engine.Cpu;
 
 /// <summary>
-/// The runner's KV storage: per layer, K and V of shape [numBlocks][kvHeads][blockSize][headDim] f32.
-/// Position p of a sequence lives in block table[p / blockSize], slot p % blockSize.
+/// The runner's KV memory: one f32 arena as large as the pool, cut the way its <see cref="KvPoolLayout"/> says
+/// (small page p of type t at p x SmallPageBytes(t), the type's layers back to back inside it). Inside one
+/// layer's block, K is [kvHeads][blockTokens][headDim] and V follows in the same shape, so attention reads one
+/// head's keys for a block contiguously. This byte layout is also what a page export carries.
 /// </summary>
 internal sealed unsafe class PagedKvCache : IDisposable
 {
-    private readonly NativeFloatBuffer[] _keys;
-    private readonly NativeFloatBuffer[] _values;
+    private readonly NativeFloatBuffer _arena = new();
+    private readonly KvPoolLayout _layout;
 
-    public PagedKvCache(int layers, int numBlocks, int kvHeads, int blockSize, int headDim)
+    public PagedKvCache(KvPoolLayout layout, int largePages, int kvHeads, int headDim)
     {
-        NumBlocks = numBlocks;
+        _layout = layout;
         KvHeads = kvHeads;
-        BlockSize = blockSize;
         HeadDim = headDim;
-        long perLayer = (long)numBlocks * kvHeads * blockSize * headDim;
-        _keys = new NativeFloatBuffer[layers];
-        _values = new NativeFloatBuffer[layers];
-        try
+        BlockTokens = layout.BlockTokens;
+        for (var layer = 0; layer < layout.LayerCount; layer++)
         {
-            for (int i = 0; i < layers; i++)
+            if (layout.LayerBlockBytes(layer) != 2L * kvHeads * BlockTokens * headDim * sizeof(float))
             {
-                _keys[i] = new NativeFloatBuffer();
-                _keys[i].AllocateZeroed(perLayer);
-                _values[i] = new NativeFloatBuffer();
-                _values[i].AllocateZeroed(perLayer);
+                throw new ArgumentException($"KV layout: layer {layer} has {layout.LayerBlockBytes(layer)} bytes per block; f32 K/V of {kvHeads} x {headDim} need {2L * kvHeads * BlockTokens * headDim * sizeof(float)}.", nameof(layout));
             }
         }
-        catch
-        {
-            Dispose();
-            throw;
-        }
-    }
 
-    public int NumBlocks { get; }
+        _arena.AllocateZeroed(largePages * layout.LargePageBytes / sizeof(float));
+    }
 
     public int KvHeads { get; }
 
-    public int BlockSize { get; }
-
     public int HeadDim { get; }
 
-    /// <summary>Bytes of K plus V storage one block takes across all layers of <paramref name="config"/>.</summary>
-    public static long BytesPerBlock(ModelConfig config, int blockSize)
+    public int BlockTokens { get; }
+
+    /// <summary>Addresses of one layer's K/V by (page, head).</summary>
+    public KvLayerView Layer(int layer)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        return 2L * config.NumLayers * config.NumKvHeads * blockSize * config.HeadDim * sizeof(float);
+        var type = _layout.TypeOfLayer(layer);
+        return new KvLayerView(
+            _arena.Pointer + (_layout.LayerBlockOffset(layer, 0) / sizeof(float)),
+            _layout.SmallPageBytes(type) / sizeof(float),
+            (long)KvHeads * BlockTokens * HeadDim,
+            BlockTokens,
+            HeadDim);
     }
 
-    public float* Keys(int layer) => _keys[layer].Pointer;
-
-    public float* Values(int layer) => _values[layer].Pointer;
-
-    /// <summary>Stores one token's K and V (all KV heads, [kvHeads * headDim] each) at (block, slot).</summary>
-    public void Write(int layer, int block, int slot, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
+    /// <summary>Stores one token's K and V (all KV heads, [kvHeads * headDim] each) at (page, slot) of the layer's type.</summary>
+    public void Write(int layer, int page, int slot, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
     {
+        var view = Layer(layer);
         for (int head = 0; head < KvHeads; head++)
         {
-            long offset = ((((long)block * KvHeads) + head) * BlockSize + slot) * HeadDim;
-            key.Slice(head * HeadDim, HeadDim).CopyTo(new Span<float>(Keys(layer) + offset, HeadDim));
-            value.Slice(head * HeadDim, HeadDim).CopyTo(new Span<float>(Values(layer) + offset, HeadDim));
+            long offset = (long)slot * HeadDim;
+            key.Slice(head * HeadDim, HeadDim).CopyTo(new Span<float>(view.Keys(page, head) + offset, HeadDim));
+            value.Slice(head * HeadDim, HeadDim).CopyTo(new Span<float>(view.Values(page, head) + offset, HeadDim));
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var buffer in _keys.Concat(_values))
-        {
-            buffer?.Dispose();
-        }
-    }
+    public void Dispose() => _arena.Dispose();
 }

@@ -33,4 +33,10 @@ public sealed record ModelConfig
 
     /// <summary>The checkpoint's declared dtype (torch_dtype / dtype), informational; weights keep their stored dtype.</summary>
     public string? TorchDtype { get; init; }
+
+    /// <summary>Per layer, its sliding window (null = full attention); shorter than NumLayers = the rest are full.</summary>
+    public IReadOnlyList<int?> LayerWindows { get; init; } = [];
+
+    /// <summary>The sliding window of <paramref name="layer"/>, null for full attention.</summary>
+    public int? SlidingWindowOf(int layer) => layer < LayerWindows.Count ? LayerWindows[layer] : null;
 }

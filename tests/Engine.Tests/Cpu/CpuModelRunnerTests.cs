@@ -121,7 +121,7 @@ public class CpuModelRunnerTests
         var results = new List<float[]>();
         foreach (int threads in new[] { 1, 3 })
         {
-            using var runner = new LlmQueue.Engine.Cpu.CpuModelRunner(model, blockSize: 8, numBlocks: 4, threads);
+            using var runner = new LlmQueue.Engine.Cpu.CpuModelRunner(model, blockSize: 8, largePages: 4, threads);
             var batch = new ForwardBatch();
             batch.Sequences.Add(new SequenceChunk(prompt, 0, new[] { 2, 0, 3, 1 }, true));
             var logits = new float[Spec.VocabSize];
@@ -137,7 +137,7 @@ public class CpuModelRunnerTests
     {
         using var folder = TestCheckpoints.Write(Spec);
         using var model = LlamaModel.Load(folder.Path);
-        using var runner = new LlmQueue.Engine.Cpu.CpuModelRunner(model, blockSize: 4, numBlocks: 8, threads: 2);
+        using var runner = new LlmQueue.Engine.Cpu.CpuModelRunner(model, blockSize: 4, largePages: 8, threads: 2);
         var batch = new ForwardBatch();
         batch.Sequences.Add(new SequenceChunk(new[] { 1, 2, 3, 4, 5 }, 0, new[] { 3 }, true));
         var error = Assert.Throws<ArgumentException>(() => runner.Execute(batch, new float[Spec.VocabSize]));

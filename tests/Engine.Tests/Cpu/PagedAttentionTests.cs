@@ -1,26 +1,33 @@
 using LlmQueue.Engine.Cpu;
-using Xunit;
+using LlmQueue.Engine.KvCache.Jenga;
 
 namespace LlmQueue.Engine.Tests.Cpu;
 
 public unsafe class PagedAttentionTests
 {
     [Theory]
-    [InlineData(1, 1, 8, 1, 1)]
-    [InlineData(4, 2, 16, 4, 37)]
-    [InlineData(8, 1, 24, 3, 70)]
-    [InlineData(6, 3, 64, 16, 50)]
-    [InlineData(2, 2, 32, 5, 5)]
-    public void Matches_dense_fp64_attention_through_shuffled_block_tables(int heads, int kvHeads, int headDim, int blockSize, int length)
+    [InlineData(1, 1, 8, 1, 1, null)]
+    [InlineData(4, 2, 16, 4, 37, null)]
+    [InlineData(8, 1, 24, 3, 70, null)]
+    [InlineData(6, 3, 64, 16, 50, null)]
+    [InlineData(2, 2, 32, 5, 5, null)]
+    [InlineData(4, 2, 16, 4, 37, 1)]
+    [InlineData(4, 2, 16, 4, 37, 8)]
+    [InlineData(8, 1, 24, 3, 70, 9)]
+    [InlineData(6, 3, 64, 16, 50, 17)]
+    [InlineData(2, 2, 32, 5, 5, 64)]
+    public void Matches_dense_masked_fp64_attention_through_shuffled_block_tables(int heads, int kvHeads, int headDim, int blockSize, int length, int? window)
     {
-        var random = new Random((heads * 1000) + (headDim * 10) + length);
+        var random = new Random((heads * 1000) + (headDim * 10) + length + (window ?? 0));
         int blocksNeeded = (length + blockSize - 1) / blockSize;
         int numBlocks = blocksNeeded + 5;
-        var blockTable = Enumerable.Range(0, numBlocks).ToArray();
-        random.Shuffle(blockTable);
-        blockTable = blockTable[..blocksNeeded];
+        var pages = Enumerable.Range(0, numBlocks).ToArray();
+        random.Shuffle(pages);
+        var blockTable = pages[..blocksNeeded];
+        int poisoned = pages[^1];
 
-        using var cache = new PagedKvCache(layers: 1, numBlocks, kvHeads, blockSize, headDim);
+        var layout = KvPoolLayout.FromLayers([new KvLayerSpec(kvHeads, headDim, sizeof(float), window)], blockSize);
+        using var cache = new PagedKvCache(layout, numBlocks, kvHeads, headDim);
         var keys = RandomRows(random, length, kvHeads * headDim, 1.5);
         var values = RandomRows(random, length, kvHeads * headDim, 1.0);
         for (int p = 0; p < length; p++)
@@ -28,33 +35,92 @@ public unsafe class PagedAttentionTests
             cache.Write(0, blockTable[p / blockSize], p % blockSize, ToFloat(keys[p]), ToFloat(values[p]));
         }
 
-        var query = RandomRows(random, 1, heads * headDim, 1.5)[0];
+        var nan = Enumerable.Repeat(float.NaN, kvHeads * headDim).ToArray();
+        for (int slot = 0; slot < blockSize; slot++)
+        {
+            cache.Write(0, poisoned, slot, nan, nan);
+        }
+
+        // Every query position; blocks the window no longer sees point at a NaN page, as released pages hold
+        // someone else's data: reading one would poison the output.
         float scale = 1f / MathF.Sqrt(headDim);
         var scores = new float[length];
         var output = new float[headDim];
-        for (int h = 0; h < heads; h++)
+        for (int q = 0; q < length; q++)
         {
-            int kvHead = h / (heads / kvHeads);
-            PagedAttention.Attend(
-                ToFloat(query).AsSpan(h * headDim, headDim), cache.Keys(0), cache.Values(0), kvHead, kvHeads, blockSize,
-                blockTable, length, scale, scores, output);
-            var expected = DenseAttention(query.AsSpan(h * headDim, headDim), keys, values, kvHead * headDim, length);
-            Assert.True(Compare.RelativeError(output, expected) < 1e-5, $"head {h}");
+            var query = RandomRows(random, 1, heads * headDim, 1.5)[0];
+            int first = window is { } w ? Math.Max(0, q + 1 - w) : 0;
+            var table = blockTable.ToArray();
+            Array.Fill(table, poisoned, 0, first / blockSize);
+            for (int h = 0; h < heads; h++)
+            {
+                int kvHead = h / (heads / kvHeads);
+                PagedAttention.Attend(
+                    ToFloat(query).AsSpan(h * headDim, headDim), cache.Layer(0), kvHead, table, first, q + 1, scale, scores, output);
+                var expected = DenseAttention(query.AsSpan(h * headDim, headDim), keys, values, kvHead * headDim, first, q + 1);
+                Assert.True(Compare.RelativeError(output, expected) < 1e-5, $"query {q} head {h}");
+            }
         }
     }
 
-    private static double[] DenseAttention(ReadOnlySpan<double> q, double[][] keys, double[][] values, int offset, int length)
+    [Fact]
+    public void Layers_of_two_types_share_one_arena_without_overwriting_each_other()
+    {
+        // Layer 0 full, layer 1 sliding: type pages interleave in the arena (3 full pages per large page here).
+        var layout = KvPoolLayout.FromLayers([new KvLayerSpec(1, 4, sizeof(float)), new KvLayerSpec(1, 4, sizeof(float), 8), new KvLayerSpec(1, 4, sizeof(float), 8), new KvLayerSpec(1, 4, sizeof(float), 8)], 2);
+        Assert.Equal(3, layout.SmallPagesPerLargePage(0));
+        using var cache = new PagedKvCache(layout, largePages: 2, kvHeads: 1, headDim: 4);
+        // Large page 0 carved for the sliding type (its page 0), large page 1 for the full type (its pages 3..5):
+        // every slot written below must keep its own value.
+        for (int page = 3; page < 6; page++)
+        {
+            for (int slot = 0; slot < 2; slot++)
+            {
+                cache.Write(0, page, slot, [page, slot, 0, 0], [-page, slot, 0, 0]);
+            }
+        }
+
+        for (int layer = 1; layer < 4; layer++)
+        {
+            for (int slot = 0; slot < 2; slot++)
+            {
+                cache.Write(layer, 0, slot, [100 * layer, slot, 0, 0], [-100 * layer, slot, 0, 0]);
+            }
+        }
+
+        for (int page = 3; page < 6; page++)
+        {
+            for (int slot = 0; slot < 2; slot++)
+            {
+                Assert.Equal((page, slot), ((int)cache.Layer(0).Keys(page, 0)[slot * 4], (int)cache.Layer(0).Keys(page, 0)[(slot * 4) + 1]));
+                Assert.Equal(-page, cache.Layer(0).Values(page, 0)[slot * 4]);
+            }
+        }
+
+        for (int layer = 1; layer < 4; layer++)
+        {
+            for (int slot = 0; slot < 2; slot++)
+            {
+                Assert.Equal((100 * layer, slot), ((int)cache.Layer(layer).Keys(0, 0)[slot * 4], (int)cache.Layer(layer).Keys(0, 0)[(slot * 4) + 1]));
+                Assert.Equal(-100 * layer, cache.Layer(layer).Values(0, 0)[slot * 4]);
+            }
+        }
+    }
+
+    /// <summary>Softmax attention over all positions 0..length-1 with those before <paramref name="first"/> masked to -inf.</summary>
+    private static double[] DenseAttention(ReadOnlySpan<double> q, double[][] keys, double[][] values, int offset, int first, int length)
     {
         int d = q.Length;
         var logits = new double[length];
         for (int j = 0; j < length; j++)
         {
+            double dot = 0;
             for (int i = 0; i < d; i++)
             {
-                logits[j] += q[i] * keys[j][offset + i];
+                dot += q[i] * keys[j][offset + i];
             }
 
-            logits[j] /= Math.Sqrt(d);
+            logits[j] = j < first ? double.NegativeInfinity : dot / Math.Sqrt(d);
         }
 
         double max = logits.Max();

@@ -2,24 +2,25 @@ using LlmQueue.Engine.Models;
 
 namespace LlmQueue.Engine.KvCache.Jenga;
 
-/// <summary>The KV pool matching a runner's KV tensors: one page per runner block.</summary>
+/// <summary>Builds KV layouts from a model's layers and the pool over a runner's KV memory.</summary>
 public static class KvPoolFactory
 {
+    /// <summary>One layer type per distinct (KV bytes per token, sliding window) of the model's layers.</summary>
+    public static KvPoolLayout LayoutFor(ModelConfig config, int blockTokens, int dtypeBytes)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var layers = Enumerable.Range(0, config.NumLayers)
+            .Select(l => new KvLayerSpec(config.NumKvHeads, config.HeadDim, dtypeBytes, config.SlidingWindowOf(l)))
+            .ToArray();
+        return KvPoolLayout.FromLayers(layers, blockTokens);
+    }
+
+    /// <summary>The pool whose pages are the runner's KV memory, page for page.</summary>
     public static JengaKvCache ForRunner(IModelRunner runner, string modelName, bool enablePrefixCaching)
     {
         ArgumentNullException.ThrowIfNull(runner);
-        var config = runner.Config;
-        // The CPU runner keeps f32 K/V for every layer with full attention: one layer type, so page p is
-        // runner block p. Sliding-window types arrive with per-type tables in the runner (issue 3).
-        var layers = Enumerable.Repeat(new KvLayerSpec(config.NumKvHeads, config.HeadDim, sizeof(float)), config.NumLayers).ToArray();
-        var layout = KvPoolLayout.FromLayers(layers, runner.BlockSize);
-        var pool = new JengaKvCache(layout, runner.NumBlocks * layout.SmallPageBytes(0), Fingerprint(modelName, config), enablePrefixCaching);
-        if (pool.SmallPageCount(0) != runner.NumBlocks)
-        {
-            throw new InvalidOperationException($"KV pool has {pool.SmallPageCount(0)} pages for {runner.NumBlocks} runner blocks.");
-        }
-
-        return pool;
+        var layout = runner.KvLayout;
+        return new JengaKvCache(layout, runner.KvLargePages * layout.LargePageBytes, Fingerprint(modelName, runner.Config), enablePrefixCaching);
     }
 
     /// <summary>Root of every block hash: blocks are only shared by processes serving the same model shape and name.</summary>

@@ -58,12 +58,45 @@ public sealed class KvPoolLayout
     /// <summary>Where the layer's KV sits inside its type's small page (0 .. LayerCount of the type - 1).</summary>
     public int SlotOfLayer(int layer) => _slotOfLayer[layer];
 
-    /// <summary>Byte offset in the pool of a token's K (V follows after BytesPerTokenPerLayer / 2) for one layer.</summary>
-    public long ByteOffset(int layer, int page, int tokenInBlock)
+    /// <summary>Bytes one layer's K and V take in one small page of its type (BlockTokens tokens).</summary>
+    public long LayerBlockBytes(int layer) => BlockTokens * Types[_typeOfLayer[layer]].BytesPerTokenPerLayer;
+
+    /// <summary>
+    /// Byte offset in the pool of one layer's block inside small page <paramref name="page"/> of the layer's type:
+    /// a type's page holds its layers back to back in slot order. How K and V are laid out inside those
+    /// <see cref="LayerBlockBytes"/> bytes is the runner's choice (and part of the remote tier's value format).
+    /// </summary>
+    public long LayerBlockOffset(int layer, int page) =>
+        (page * _smallPageBytes[_typeOfLayer[layer]]) + (_slotOfLayer[layer] * LayerBlockBytes(layer));
+
+    /// <summary>
+    /// Tokens one sequence alone can reach in a pool of <paramref name="capacityBytes"/>: full-attention types grow
+    /// with it, sliding types hold their window (plus a block either side), and each type but one may leave a large
+    /// page partly carved. Unbounded (int.MaxValue) when every type slides.
+    /// </summary>
+    public int MaxSequenceTokens(long capacityBytes)
     {
-        var type = Types[_typeOfLayer[layer]];
-        var perLayerBlock = BlockTokens * type.BytesPerTokenPerLayer;
-        return (page * _smallPageBytes[_typeOfLayer[layer]]) + (_slotOfLayer[layer] * perLayerBlock) + (tokenInBlock * type.BytesPerTokenPerLayer);
+        long fullBytesPerBlock = 0;
+        long slidingBytes = 0;
+        for (var t = 0; t < TypeCount; t++)
+        {
+            if (Types[t].SlidingWindow is { } window)
+            {
+                slidingBytes += (((window + BlockTokens - 1) / BlockTokens) + 2) * _smallPageBytes[t];
+            }
+            else
+            {
+                fullBytesPerBlock += _smallPageBytes[t];
+            }
+        }
+
+        if (fullBytesPerBlock == 0)
+        {
+            return int.MaxValue;
+        }
+
+        var usable = capacityBytes - ((TypeCount - 1) * LargePageBytes) - slidingBytes;
+        return (int)Math.Clamp(usable / fullBytesPerBlock * BlockTokens, 0, int.MaxValue);
     }
 
     /// <summary>Groups a model's layers into types by (bytes per token, window), numbered in order of first appearance.</summary>

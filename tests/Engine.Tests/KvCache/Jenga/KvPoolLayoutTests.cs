@@ -25,28 +25,35 @@ public class KvPoolLayoutTests
     }
 
     [Fact]
-    public void Byte_offsets_of_all_layers_tokens_and_pages_never_overlap()
+    public void Layer_blocks_of_all_layers_and_pages_never_overlap_and_fill_their_large_page()
     {
         var layout = KvPoolLayout.FromTypes([new KvLayerType("a", 3, 12, 8), new KvLayerType("b", 2, 20)], blockTokens: 4);
-        var claimed = new HashSet<long>();
-        var largePages = 3;
-        for (var layer = 0; layer < layout.LayerCount; layer++)
+        for (var type = 0; type < layout.TypeCount; type++)
         {
-            var type = layout.TypeOfLayer(layer);
-            var bytes = layout.Types[type].BytesPerTokenPerLayer;
-            // Only pages of one type live in a large page; check each type over its own large page.
-            for (var page = type * layout.SmallPagesPerLargePage(type); page < (type + 1) * layout.SmallPagesPerLargePage(type); page++)
+            // Only pages of one type live in a large page; check each type over large page 1 (so offsets are not all from 0).
+            var claimed = new HashSet<long>();
+            var perLarge = layout.SmallPagesPerLargePage(type);
+            for (var layer = 0; layer < layout.LayerCount; layer++)
             {
-                for (var token = 0; token < 4; token++)
+                if (layout.TypeOfLayer(layer) != type)
                 {
-                    var offset = layout.ByteOffset(layer, page, token);
-                    Assert.InRange(offset + bytes, 0, largePages * layout.LargePageBytes);
+                    continue;
+                }
+
+                var bytes = layout.LayerBlockBytes(layer);
+                Assert.Equal(4 * layout.Types[type].BytesPerTokenPerLayer, bytes);
+                for (var page = perLarge; page < 2 * perLarge; page++)
+                {
+                    var offset = layout.LayerBlockOffset(layer, page);
                     for (var b = 0L; b < bytes; b++)
                     {
                         Assert.True(claimed.Add(offset + b), $"byte {offset + b} claimed twice");
                     }
                 }
             }
+
+            Assert.Equal(layout.LargePageBytes, claimed.Count);
+            Assert.Equal(layout.LargePageBytes, claimed.Min());
         }
     }
 
