@@ -1,22 +1,26 @@
 using LlmQueue.Engine.Cpu;
+using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.Models;
 
 namespace LlmQueue.Engine.Tests.Cpu;
 
-/// <summary>Drives a <see cref="CpuModelRunner"/> like a scheduler would: per-sequence block tables
-/// drawn from a shuffled free list (so tables are non-contiguous), chunks and logits rows.</summary>
+/// <summary>
+/// Drives a <see cref="CpuModelRunner"/> like the engine does: pages come from the real KV pool over the runner's
+/// arena (per layer type, sliding-window pages released after each step), and the pool's free list is shuffled
+/// first so block tables are non-contiguous. Builds chunks and collects logits rows.
+/// </summary>
 internal sealed class RunnerHarness : IDisposable
 {
-    private readonly Stack<int> _freeBlocks;
-    private readonly Dictionary<int, List<int>> _tables = [];
-    private readonly Dictionary<int, int> _lengths = [];
+    private readonly JengaKvCache _pool;
+    private readonly Dictionary<int, KvSequence> _sequences = [];
+    private readonly Dictionary<int, List<int>> _tokens = [];
 
+    /// <param name="numBlocks">KV memory in large pages (one block each for a model with one layer type).</param>
     public RunnerHarness(LlamaModel model, int blockSize, int numBlocks, int seed)
     {
         Runner = new CpuModelRunner(model, blockSize, numBlocks, threads: 2);
-        var order = Enumerable.Range(0, numBlocks).ToArray();
-        new Random(seed).Shuffle(order);
-        _freeBlocks = new Stack<int>(order);
+        _pool = KvPoolFactory.ForRunner(Runner, "harness", enablePrefixCaching: false);
+        ShuffleFreePages(seed);
     }
 
     public CpuModelRunner Runner { get; }
@@ -25,17 +29,17 @@ internal sealed class RunnerHarness : IDisposable
     public Dictionary<int, float[]> Step(params (int Sequence, int[] Tokens, bool NeedsLogits)[] work)
     {
         var batch = new ForwardBatch();
-        foreach (var (sequence, tokens, needsLogits) in work)
+        foreach (var (id, tokens, needsLogits) in work)
         {
-            int start = _lengths.GetValueOrDefault(sequence);
-            var table = _tables.TryGetValue(sequence, out var t) ? t : _tables[sequence] = [];
-            while (table.Count * Runner.BlockSize < start + tokens.Length)
+            var sequence = _sequences.TryGetValue(id, out var s) ? s : _sequences[id] = _pool.CreateSequence();
+            var start = sequence.ComputedTokens;
+            if (!_pool.TryAllocate(sequence, tokens.Length))
             {
-                table.Add(_freeBlocks.Pop());
+                throw new InvalidOperationException($"harness: the KV pool has no room for {tokens.Length} more tokens of sequence {id}.");
             }
 
-            _lengths[sequence] = start + tokens.Length;
-            batch.Sequences.Add(new SequenceChunk(tokens, start, table.ToArray(), needsLogits));
+            var tables = Enumerable.Range(0, Runner.KvLayout.TypeCount).SelectMany(t => sequence.BlockTable(t).ToArray()).ToArray();
+            batch.Sequences.Add(new SequenceChunk(tokens, start, tables, needsLogits));
         }
 
         int vocab = Runner.Config.VocabSize;
@@ -43,11 +47,14 @@ internal sealed class RunnerHarness : IDisposable
         Runner.Execute(batch, logits);
         var result = new Dictionary<int, float[]>();
         int row = 0;
-        foreach (var (sequence, _, needsLogits) in work)
+        foreach (var (id, tokens, needsLogits) in work)
         {
+            var all = _tokens.TryGetValue(id, out var list) ? list : _tokens[id] = [];
+            all.AddRange(tokens);
+            _pool.Commit(_sequences[id], all.ToArray(), all.Count);
             if (needsLogits)
             {
-                result[sequence] = logits.AsSpan(row++ * vocab, vocab).ToArray();
+                result[id] = logits.AsSpan(row++ * vocab, vocab).ToArray();
             }
         }
 
@@ -55,4 +62,27 @@ internal sealed class RunnerHarness : IDisposable
     }
 
     public void Dispose() => Runner.Dispose();
+
+    /// <summary>Takes every large page with one-block sequences, then frees them in random order.</summary>
+    private void ShuffleFreePages(int seed)
+    {
+        var fillers = new List<KvSequence>();
+        while (true)
+        {
+            var filler = _pool.CreateSequence();
+            if (!_pool.TryAllocate(filler, _pool.Layout.BlockTokens))
+            {
+                break;
+            }
+
+            fillers.Add(filler);
+        }
+
+        var order = fillers.ToArray();
+        new Random(seed).Shuffle(order);
+        foreach (var filler in order)
+        {
+            _pool.Free(filler);
+        }
+    }
 }
