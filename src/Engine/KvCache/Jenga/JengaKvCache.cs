@@ -10,7 +10,8 @@ namespace LlmQueue.Engine.KvCache.Jenga;
 /// <see cref="Free"/> on finish or preemption. A small page is referenced by the sequences whose tables
 /// hold it; with no reference it is free, or, when it holds a cached block, evictable (LRU per type).
 /// Eviction is type-aware: losing a full-attention block kills every hit through it, so its node and
-/// the whole subtree below go at once, whatever their types. Not thread-safe: the engine thread owns it.
+/// the whole subtree below go at once, whatever their types; losing a sliding-window block drops the chain ends
+/// whose hits needed it (with their full-attention pages). Not thread-safe: the engine thread owns it.
 /// </summary>
 public sealed class JengaKvCache
 {
@@ -24,6 +25,8 @@ public sealed class JengaKvCache
     private readonly long[] _largeStamp;
     private readonly Func<int, int, int> _firstNeededAtHit;
     private readonly List<int> _subtree = [];
+    private readonly List<int> _leaves = [];
+    private readonly int _windowBlocks;
     private long _clock;
 
     public JengaKvCache(KvPoolLayout layout, long budgetBytes, string modelFingerprint, bool enablePrefixCaching = true)
@@ -57,6 +60,8 @@ public sealed class JengaKvCache
         }
 
         _index = enablePrefixCaching ? new PrefixIndex(types, totalPages) : null;
+        // How many blocks below a sliding block can end a hit whose window still reaches back to it.
+        _windowBlocks = layout.Types.Max(t => t.SlidingWindow is { } w ? ((w + layout.BlockTokens - 2) / layout.BlockTokens) + 1 : 0);
         _firstNeededAtHit = (type, hitBlocks) => layout.Types[type].FirstNeededBlock(hitBlocks * layout.BlockTokens, layout.BlockTokens);
     }
 
@@ -302,7 +307,7 @@ public sealed class JengaKvCache
                     continue;
                 }
 
-                node = index.Add(sequence.Hashes[b], parent);
+                node = index.Add(sequence.Hashes[b], parent, b);
             }
 
             for (var t = 0; t < Layout.TypeCount; t++)
@@ -425,13 +430,86 @@ public sealed class JengaKvCache
             Uncache(index, type, page);
             if (index.PageCount(node) == 0)
             {
+                // Only in a pool without full attention: nothing below depends on this node's other pages.
                 index.Remove(node);
+            }
+            else
+            {
+                DropDeadEnds(index, node);
             }
 
             return;
         }
 
         DropSubtree(index, node);
+    }
+
+    /// <summary>
+    /// After <paramref name="node"/> lost a sliding-window page: every hit ending within a window below it now
+    /// misses that page, so leaves there that can no longer end a hit are dropped with all their pages (their
+    /// full-attention pages would otherwise sit in memory serving nothing), and so are their parents in turn
+    /// while they become such leaves. Interior nodes stay: deeper hits still need their full-attention pages.
+    /// </summary>
+    private void DropDeadEnds(PrefixIndex index, int node)
+    {
+        _leaves.Clear();
+        _subtree.Clear();
+        _subtree.Add(node);
+        var deepest = index.Block(node) + _windowBlocks;
+        for (var i = 0; i < _subtree.Count; i++)
+        {
+            var child = index.FirstChild(_subtree[i]);
+            if (child < 0)
+            {
+                _leaves.Add(_subtree[i]);
+            }
+
+            for (; child >= 0; child = index.NextSibling(child))
+            {
+                if (index.Block(child) <= deepest)
+                {
+                    _subtree.Add(child);
+                }
+            }
+        }
+
+        foreach (var leaf in _leaves)
+        {
+            for (var dead = leaf; dead >= 0 && index.FirstChild(dead) < 0 && !CanEndHit(index, dead);)
+            {
+                var parent = index.Parent(dead);
+                for (var t = 0; t < Layout.TypeCount; t++)
+                {
+                    if (index.Page(dead, t) >= 0)
+                    {
+                        Uncache(index, t, index.Page(dead, t));
+                    }
+                }
+
+                index.Remove(dead);
+                dead = parent;
+            }
+        }
+    }
+
+    /// <summary>Whether a hit covering blocks 0..Block(node) could be served: every type has the pages it needs from the chain.</summary>
+    private bool CanEndHit(PrefixIndex index, int node)
+    {
+        var hitBlocks = index.Block(node) + 1;
+        for (var t = 0; t < Layout.TypeCount; t++)
+        {
+            var first = _firstNeededAtHit(t, hitBlocks);
+            var at = node;
+            for (var b = hitBlocks - 1; b >= first; b--, at = index.Parent(at))
+            {
+                if (at < 0 || index.Page(at, t) < 0)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     private void DropSubtree(PrefixIndex index, int root)

@@ -13,6 +13,7 @@ internal sealed class PrefixIndex
     private readonly int[] _pages;
     private readonly int[] _pageCount;
     private readonly int[] _parent;
+    private readonly int[] _block;
     private readonly int[] _firstChild;
     private readonly int[] _nextSibling;
     private readonly int[] _prevSibling;
@@ -28,6 +29,7 @@ internal sealed class PrefixIndex
         Array.Fill(_pages, -1);
         _pageCount = new int[capacity];
         _parent = new int[capacity];
+        _block = new int[capacity];
         _firstChild = new int[capacity];
         _nextSibling = new int[capacity];
         _prevSibling = new int[capacity];
@@ -50,10 +52,16 @@ internal sealed class PrefixIndex
 
     public int NextSibling(int node) => _nextSibling[node];
 
+    /// <summary>The parent block's node, -1 for a first block or when the parent left the cache.</summary>
+    public int Parent(int node) => _parent[node];
+
+    /// <summary>Which block of the prompt the node caches (0 = first).</summary>
+    public int Block(int node) => _block[node];
+
     public int PageCount(int node) => _pageCount[node];
 
-    /// <summary>A new node with no pages under <paramref name="parent"/> (-1 for none).</summary>
-    public int Add(in BlockHash hash, int parent)
+    /// <summary>A new node with no pages for prompt block <paramref name="block"/>, under <paramref name="parent"/> (-1 for none).</summary>
+    public int Add(in BlockHash hash, int parent, int block)
     {
         if (_freeNodeCount == 0)
         {
@@ -66,6 +74,7 @@ internal sealed class PrefixIndex
         _pageCount[node] = 0;
         _firstChild[node] = -1;
         _parent[node] = parent;
+        _block[node] = block;
         _prevSibling[node] = -1;
         _nextSibling[node] = parent >= 0 ? _firstChild[parent] : -1;
         if (parent >= 0)

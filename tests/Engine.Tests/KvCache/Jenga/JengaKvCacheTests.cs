@@ -105,6 +105,35 @@ public class JengaKvCacheTests
     }
 
     [Fact]
+    public void Losing_a_sliding_page_drops_the_full_attention_blocks_that_can_no_longer_end_a_hit()
+    {
+        // Large page = 3 full pages = 2 sliding pages. The 12-token prompt caches blocks 0..2 (3 full pages in one
+        // large page, 3 sliding pages in two); one large page stays free.
+        var pool = new JengaKvCache(Layout(), Layout().LargePageBytes * 4, "m");
+        var cachedPrompt = Run(pool, Enumerable.Range(100, 12).ToArray(), chunk: 12);
+        var fullPages = cachedPrompt.BlockTable(0).ToArray();
+        pool.Free(cachedPrompt);
+        Assert.Equal(3, pool.CachedBlocks);
+
+        var other = pool.CreateSequence();
+        Assert.True(pool.TryAllocate(other, Block)); // the free large page and the last free sliding slot
+        Assert.Equal(0, pool.EvictedPages);
+
+        // Evicts the oldest sliding page, block 0's (released first): a 3-block hit needs only blocks 1..2 of the
+        // window, so every full page still serves a hit.
+        Assert.True(pool.TryAllocate(other, 2 * Block));
+        Assert.Equal(1, pool.EvictedPages);
+        Assert.Equal(3, pool.CachedBlocks);
+
+        // Evicts block 2's sliding page: no hit can end at block 2 (window 1..2), at 1 (window 0..1) or at 0: the
+        // whole chain goes, full pages included, instead of holding memory that serves nothing.
+        Assert.True(pool.TryAllocate(other, 3 * Block));
+        Assert.Equal(0, pool.CachedBlocks);
+        Assert.All(fullPages, p => Assert.False(pool.IsCached(0, p)));
+        Assert.Equal(0, pool.EvictableBytes);
+    }
+
+    [Fact]
     public void Finishing_requests_return_whole_large_pages()
     {
         // 4 small pages of "a" per large page, 1 of "b": each request's three "a" pages share one large page.
