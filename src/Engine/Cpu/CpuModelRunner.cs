@@ -52,6 +52,19 @@ public sealed unsafe class CpuModelRunner : IModelRunner
     /// <summary>The KV layout this runner uses for <paramref name="config"/>: f32 K/V, one type per (shape, window).</summary>
     public static KvPoolLayout KvLayoutFor(ModelConfig config, int blockSize) => KvPoolFactory.LayoutFor(config, blockSize, sizeof(float));
 
+    public void ReadKvPage(int type, int page, Span<byte> destination) => _cache.Page(type, page).CopyTo(destination);
+
+    public void WriteKvPage(int type, int page, ReadOnlySpan<byte> source)
+    {
+        var target = _cache.Page(type, page);
+        if (source.Length != target.Length)
+        {
+            throw new ArgumentException($"KV page of type {type} has {target.Length} bytes; got {source.Length}.", nameof(source));
+        }
+
+        source.CopyTo(target);
+    }
+
     public void Execute(ForwardBatch batch, Span<float> logits)
     {
         ArgumentNullException.ThrowIfNull(batch);

@@ -60,5 +60,18 @@ internal sealed unsafe class PagedKvCache : IDisposable
         }
     }
 
+    /// <summary>The bytes of small page <paramref name="page"/> of layer type <paramref name="type"/>: all its layers' K and V.</summary>
+    public Span<byte> Page(int type, int page)
+    {
+        var bytes = _layout.SmallPageBytes(type);
+        var offset = page * bytes;
+        if (page < 0 || offset + bytes > _arena.Length * sizeof(float))
+        {
+            throw new ArgumentOutOfRangeException(nameof(page), page, $"KV page {page} of type {type} is outside the arena.");
+        }
+
+        return new Span<byte>((byte*)_arena.Pointer + offset, checked((int)bytes));
+    }
+
     public void Dispose() => _arena.Dispose();
 }

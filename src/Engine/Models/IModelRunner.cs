@@ -19,6 +19,12 @@ public interface IModelRunner : IDisposable
     /// <summary>Large pages of <see cref="KvLayout"/> the runner's KV memory holds.</summary>
     int KvLargePages { get; }
 
+    /// <summary>Copies small page <paramref name="page"/> of layer type <paramref name="type"/> (KvLayout.SmallPageBytes(type) bytes) out of the KV memory.</summary>
+    void ReadKvPage(int type, int page, Span<byte> destination);
+
+    /// <summary>Overwrites small page <paramref name="page"/> of layer type <paramref name="type"/> with bytes <see cref="ReadKvPage"/> produced.</summary>
+    void WriteKvPage(int type, int page, ReadOnlySpan<byte> source);
+
     /// <summary>
     /// Writes each chunk's K/V into its pages, attends causally (within each layer's window) over everything
     /// up to each new token, and writes one row of VocabSize logits for the last token of each chunk with

@@ -1,4 +1,5 @@
 using LlmQueue.Engine.KvCache.Jenga;
+using LlmQueue.Engine.KvCache.Remote;
 
 namespace LlmQueue.Engine.Scheduling;
 
@@ -7,13 +8,16 @@ namespace LlmQueue.Engine.Scheduling;
 /// each gets min(uncomputed tokens, budget left), so long prompts are chunked; then waiting sequences
 /// by priority while slots, budget and blocks last, each first reusing its longest cached prefix. When
 /// blocks run out, the newest running sequence is preempted (its pages freed, recomputed later, reusing
-/// what is still cached). Does no math beyond counting.
+/// what is still cached). With a KV connector (the remote tier), a waiting sequence's prompt blocks beyond the
+/// local hit are looked up there first; it waits while that lookup is in flight and others go ahead. Does no
+/// math beyond counting.
 /// </summary>
-public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache)
+public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache, IKvConnector? connector = null)
 {
     private readonly List<EngineSequence> _running = [];
     private readonly SortedSet<EngineSequence> _waiting = new(WaitingOrder.Instance);
     private readonly List<ScheduledChunk> _step = [];
+    private readonly List<EngineSequence> _admitted = [];
 
     public int RunningCount => _running.Count;
 
@@ -42,6 +46,7 @@ public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache)
         }
 
         kvCache.Free(sequence.Kv);
+        connector?.Forget(sequence.Kv);
         sequence.Status = SequenceStatus.Finished;
     }
 
@@ -50,6 +55,7 @@ public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache)
     {
         kvCache.Commit(sequence.Kv, sequence.TokenSpan, computedTokens);
         sequence.ComputedTokens = computedTokens;
+        connector?.Save(sequence.Kv);
     }
 
     /// <summary>Chunks for the next step; the list is reused by the following call.</summary>
@@ -107,27 +113,77 @@ public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache)
 
     private void ScheduleWaiting(int budget)
     {
-        while (budget > 0 && _running.Count < limits.MaxRunningRequests && _waiting.Count > 0)
+        _admitted.Clear();
+        foreach (var sequence in _waiting)
         {
-            var sequence = _waiting.Min!;
-            var cached = kvCache.MatchPrefix(sequence.Kv, sequence.TokenSpan);
-            sequence.ComputedTokens = cached;
+            if (budget <= 0 || _running.Count + _admitted.Count >= limits.MaxRunningRequests)
+            {
+                break;
+            }
+
+            var cached = MatchPrefix(sequence);
+            if (cached is null)
+            {
+                continue; // its remote lookup is in flight; later sequences may go ahead
+            }
+
+            sequence.ComputedTokens = cached.Value;
             var count = Math.Min(sequence.UncomputedTokens, budget);
             if (!kvCache.TryAllocate(sequence.Kv, count))
             {
                 // Drop the hit's references too: the next attempt matches afresh.
                 kvCache.Free(sequence.Kv);
                 sequence.ComputedTokens = 0;
-                return;
+                break;
             }
 
             sequence.CachedPromptTokens ??= cached;
-            _waiting.Remove(sequence);
-            sequence.Status = SequenceStatus.Running;
-            _running.Add(sequence);
+            _admitted.Add(sequence);
             _step.Add(new ScheduledChunk(sequence, count));
             budget -= count;
         }
+
+        foreach (var sequence in _admitted)
+        {
+            _waiting.Remove(sequence);
+            sequence.Status = SequenceStatus.Running;
+            _running.Add(sequence);
+        }
+    }
+
+    /// <summary>
+    /// The sequence's reusable prefix: the local hit, extended by blocks the connector has ready (loaded into
+    /// fresh pages and committed, so they are cached locally from now on). Null while the connector's lookup is
+    /// in flight; the sequence then holds no pages.
+    /// </summary>
+    private int? MatchPrefix(EngineSequence sequence)
+    {
+        var cached = kvCache.MatchPrefix(sequence.Kv, sequence.TokenSpan);
+        if (connector is null)
+        {
+            return cached;
+        }
+
+        var blockTokens = kvCache.Layout.BlockTokens;
+        var local = cached / blockTokens;
+        // As for local hits, the last token is always recomputed to produce logits.
+        var maxBlocks = Math.Min((sequence.TokenSpan.Length - 1) / blockTokens, sequence.Kv.HashedBlocks);
+        var ready = local < maxBlocks ? connector.ReadyBlocks(sequence.Kv, local, maxBlocks) : 0;
+        if (ready is null)
+        {
+            kvCache.Free(sequence.Kv);
+            return null;
+        }
+
+        if (ready > 0 && kvCache.TryAllocateExternal(sequence.Kv, ready.Value))
+        {
+            connector.Load(sequence.Kv, local, ready.Value);
+            cached = (local + ready.Value) * blockTokens;
+            kvCache.Commit(sequence.Kv, sequence.TokenSpan, cached);
+            sequence.Kv.CachedPromptTokens = cached;
+        }
+
+        return cached;
     }
 
     private void Preempt(EngineSequence sequence)

@@ -209,6 +209,58 @@ public sealed class JengaKvCache
     }
 
     /// <summary>
+    /// Extends a sequence that holds exactly its computed, block-aligned tokens by <paramref name="blocks"/> whole
+    /// blocks whose KV comes from outside (the remote tier): full-attention types get a page per block, sliding types
+    /// only for blocks inside the window at the new end (the others are -1, as after a local hit). The caller
+    /// fills the new pages (the block tables name them) before the next <see cref="Commit"/>, which offers them to
+    /// the prefix cache. All or nothing: false leaves the sequence as it was.
+    /// </summary>
+    public bool TryAllocateExternal(KvSequence sequence, int blocks)
+    {
+        ArgumentNullException.ThrowIfNull(sequence);
+        ArgumentOutOfRangeException.ThrowIfNegative(blocks);
+        var blockTokens = Layout.BlockTokens;
+        if (sequence.ComputedTokens != sequence.AllocatedTokens || sequence.ComputedTokens % blockTokens != 0)
+        {
+            throw new InvalidOperationException("TryAllocateExternal needs a sequence holding exactly its computed, block-aligned tokens.");
+        }
+
+        var from = sequence.ComputedTokens / blockTokens;
+        var end = from + blocks;
+        Span<int> before = stackalloc int[Layout.TypeCount];
+        for (var t = 0; t < Layout.TypeCount; t++)
+        {
+            var table = sequence.Tables[t];
+            before[t] = table.Count;
+            var first = Layout.Types[t].FirstNeededBlock(end * blockTokens, blockTokens);
+            for (var b = from; b < end; b++)
+            {
+                var page = b < first ? -1 : AllocatePage(t, ref sequence.OpenLargePage[t]);
+                if (page < 0 && b >= first)
+                {
+                    Rollback(sequence, before[..(t + 1)]);
+                    return false;
+                }
+
+                table.Add(page);
+            }
+        }
+
+        // Pages of the outgoing window that a sliding type held are released as Commit would.
+        sequence.ComputedTokens = end * blockTokens;
+        sequence.AllocatedTokens = end * blockTokens;
+        ReleaseOutOfWindow(sequence);
+        return true;
+    }
+
+    /// <summary>The page of <paramref name="type"/> caching the block with <paramref name="hash"/>, or -1.</summary>
+    public int CachedPage(in BlockHash hash, int type)
+    {
+        var node = _index?.Find(hash) ?? -1;
+        return node < 0 ? -1 : _index!.Page(node, type);
+    }
+
+    /// <summary>
     /// Records that the sequence's first <paramref name="computedTokens"/> tokens now have KV: offers its new
     /// full blocks to the prefix cache and releases sliding-window pages no later token attends to (they
     /// stay cached and evictable). <paramref name="tokens"/> holds at least the computed tokens.
@@ -361,7 +413,11 @@ public sealed class JengaKvCache
             var table = sequence.Tables[t];
             while (table.Count > before[t])
             {
-                Unreference(t, table[^1]);
+                if (table[^1] >= 0)
+                {
+                    Unreference(t, table[^1]);
+                }
+
                 table.RemoveAt(table.Count - 1);
             }
         }
