@@ -12,7 +12,11 @@ public sealed record EngineStats
 
     public long PromptTokens { get; init; }
 
+    /// <summary>Prompt tokens served from cached KV (local prefix cache and remote tier) instead of computed.</summary>
     public long CachedPromptTokens { get; init; }
+
+    /// <summary>Of those, tokens whose KV was loaded from the remote tier.</summary>
+    public long RemotePromptTokens { get; init; }
 
     public long GeneratedTokens { get; init; }
 

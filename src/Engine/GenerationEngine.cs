@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LlmQueue.Engine.KvCache.Jenga;
+using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Engine.Models;
 using LlmQueue.Engine.Sampling;
 using LlmQueue.Engine.Scheduling;
@@ -18,6 +19,7 @@ public sealed class GenerationEngine : IGenerationEngine
     private readonly IModelRunner _runner;
     private readonly ITokenizer _tokenizer;
     private readonly JengaKvCache _kvCache;
+    private readonly RemotePrefixConnector? _remote;
     private readonly EngineCore _core;
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
@@ -35,6 +37,8 @@ public sealed class GenerationEngine : IGenerationEngine
 
     /// <param name="chatTemplate">Renders Messages requests; null: the model has none and such requests are rejected.</param>
     /// <param name="modelLifetime">Released after the runner on dispose (the weights' file mappings), if the engine owns them.</param>
+    /// <param name="modelFingerprint">Identifies the model's weights in block hashes and remote keys; null: name and shape only.</param>
+    /// <param name="remoteTier">The shared prefix tier (owned by the caller), or null for local prefix caching only.</param>
     public GenerationEngine(
         IModelRunner runner,
         ITokenizer tokenizer,
@@ -42,7 +46,9 @@ public sealed class GenerationEngine : IGenerationEngine
         EngineOptions options,
         ILogger logger,
         ChatTemplate? chatTemplate = null,
-        IDisposable? modelLifetime = null)
+        IDisposable? modelLifetime = null,
+        string? modelFingerprint = null,
+        RemoteKvTier? remoteTier = null)
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(options);
@@ -52,10 +58,16 @@ public sealed class GenerationEngine : IGenerationEngine
         _tokenizer = tokenizer;
         _options = options;
         _logger = logger;
-        _kvCache = KvPoolFactory.ForRunner(runner, modelName, options.EnablePrefixCaching);
+        var fingerprint = modelFingerprint ?? $"{modelName}|{runner.Config}";
+        _kvCache = KvPoolFactory.ForRunner(runner, fingerprint, options.EnablePrefixCaching);
+        if (remoteTier is not null && options.EnablePrefixCaching)
+        {
+            _remote = new RemotePrefixConnector(remoteTier, remoteTier.KeysFor(fingerprint), _kvCache, runner, WakeFromLookup, logger);
+        }
+
         var contextLength = (int)Math.Min(runner.Config.MaxPositionEmbeddings, runner.KvLayout.MaxSequenceTokens(_kvCache.CapacityBytes));
         Model = new ModelInfo(modelName, contextLength, runner.Config.VocabSize);
-        var scheduler = new Scheduler(new SchedulerLimits(options.MaxBatchTokens, options.MaxRunningRequests), _kvCache);
+        var scheduler = new Scheduler(new SchedulerLimits(options.MaxBatchTokens, options.MaxRunningRequests), _kvCache, _remote);
         _core = new EngineCore(runner, scheduler, contextLength, runner.Config.EosTokenIds.ToHashSet());
         _stats = Stats();
         _loop = new Thread(RunLoop) { IsBackground = true, Name = "llmq-engine" };
@@ -171,7 +183,26 @@ public sealed class GenerationEngine : IGenerationEngine
     }
 
     /// <summary>Cached-but-unreferenced pages count as free: they are evicted on demand.</summary>
-    private EngineStats Stats() => _core.Stats(_kvCache.FreeBytes + _kvCache.EvictableBytes, _kvCache.CapacityBytes);
+    private EngineStats Stats() => _core.Stats(_kvCache.FreeBytes + _kvCache.EvictableBytes, _kvCache.CapacityBytes) with
+    {
+        RemotePromptTokens = _remote?.LoadedTokens ?? 0,
+    };
+
+    /// <summary>A remote lookup landed (pool thread): schedule again, unless the engine is already gone.</summary>
+    private void WakeFromLookup()
+    {
+        if (!_stopping)
+        {
+            try
+            {
+                _wake.Set();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed between the check and the call: nothing left to schedule.
+            }
+        }
+    }
 
     private void PublishState()
     {

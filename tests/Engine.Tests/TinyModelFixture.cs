@@ -1,4 +1,5 @@
 using LlmQueue.Engine.Cpu;
+using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Engine.Models;
 using LlmQueue.Engine.Synthetic;
 using LlmQueue.Engine.Templates;
@@ -27,14 +28,15 @@ public sealed class TinyModelFixture : IDisposable
     public string Folder => _folder;
 
     public GenerationEngine CreateEngine(
-        int maxRunning = 8, int kvBlocks = 256, int blockSize = 16, ChatTemplate? chatTemplate = null, bool prefixCaching = true)
+        int maxRunning = 8, int kvBlocks = 256, int blockSize = 16, ChatTemplate? chatTemplate = null, bool prefixCaching = true,
+        RemoteKvTier? remoteTier = null, string? fingerprint = null)
     {
         var options = new EngineOptions
         {
             MaxRunningRequests = maxRunning, MaxBatchTokens = 64, BlockSize = blockSize, EnablePrefixCaching = prefixCaching,
         };
         var runner = new CpuModelRunner(Model, blockSize, kvBlocks, threads: 2);
-        return new GenerationEngine(runner, Tokenizer, "tiny", options, NullLogger.Instance, chatTemplate);
+        return new GenerationEngine(runner, Tokenizer, "tiny", options, NullLogger.Instance, chatTemplate, modelFingerprint: fingerprint, remoteTier: remoteTier);
     }
 
     public void Dispose()

@@ -15,14 +15,14 @@ public static class KvPoolFactory
         return KvPoolLayout.FromLayers(layers, blockTokens);
     }
 
-    /// <summary>The pool whose pages are the runner's KV memory, page for page.</summary>
-    public static JengaKvCache ForRunner(IModelRunner runner, string modelName, bool enablePrefixCaching)
+    /// <summary>
+    /// The pool whose pages are the runner's KV memory, page for page. The model fingerprint is the root of every
+    /// block hash: blocks are only shared by processes serving the same model.
+    /// </summary>
+    public static JengaKvCache ForRunner(IModelRunner runner, string modelFingerprint, bool enablePrefixCaching)
     {
         ArgumentNullException.ThrowIfNull(runner);
         var layout = runner.KvLayout;
-        return new JengaKvCache(layout, runner.KvLargePages * layout.LargePageBytes, Fingerprint(modelName, runner.Config), enablePrefixCaching);
+        return new JengaKvCache(layout, runner.KvLargePages * layout.LargePageBytes, modelFingerprint, enablePrefixCaching);
     }
-
-    /// <summary>Root of every block hash: blocks are only shared by processes serving the same model shape and name.</summary>
-    private static string Fingerprint(string modelName, ModelConfig config) => $"{modelName}|{config}";
 }

@@ -23,6 +23,7 @@ public sealed class RemoteKvTier : IAsyncDisposable
     private readonly TimeSpan _ttl;
     private readonly TimeSpan _timeout;
     private readonly int _maxValueBytes;
+    private readonly string _keyPrefix;
     private readonly CircuitBreaker _breaker;
     private readonly RemoteKvMetrics _metrics;
     private readonly Channel<PendingWrite> _writes;
@@ -45,6 +46,7 @@ public sealed class RemoteKvTier : IAsyncDisposable
         _ttl = TimeSpan.FromSeconds(options.TtlSeconds);
         _timeout = TimeSpan.FromMilliseconds(options.TimeoutMilliseconds);
         _maxValueBytes = options.MaxValueBytes;
+        _keyPrefix = options.KeyPrefix;
         _breaker = new CircuitBreaker(options.BreakerThreshold, TimeSpan.FromMilliseconds(options.BreakerCoolDownMilliseconds), _time);
         _metrics = new RemoteKvMetrics(_breaker);
         _writes = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(options.WriteQueueCapacity)
@@ -63,6 +65,9 @@ public sealed class RemoteKvTier : IAsyncDisposable
     }
 
     public RemoteKvStats Stats => _metrics.Snapshot();
+
+    /// <summary>The keys of one model's blocks under this deployment's key prefix.</summary>
+    public RemoteKvKeys KeysFor(string modelFingerprint) => new(_keyPrefix, modelFingerprint);
 
     /// <summary>
     /// Per key, the verified payload or null (a miss), from one pipelined store call. Never throws on store

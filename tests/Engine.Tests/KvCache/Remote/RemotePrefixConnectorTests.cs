@@ -1,0 +1,126 @@
+using LlmQueue.Engine.KvCache.Remote;
+using LlmQueue.Engine.Sampling;
+
+namespace LlmQueue.Engine.Tests.KvCache.Remote;
+
+/// <summary>Two engines (replicas) sharing one remote store: what A computed, B loads instead of recomputing.</summary>
+public class RemotePrefixConnectorTests(TinyModelFixture model) : IClassFixture<TinyModelFixture>
+{
+    private const int BlockSize = 4;
+
+    private static readonly string Prompt =
+        "Paged attention stores keys and values in fixed-size blocks so that many requests share one pool, "
+        + "and a prefix computed once can be served again to every replica that sees it.";
+
+    [Fact]
+    public async Task Replica_b_loads_the_prefix_replica_a_computed_and_generates_the_same_tokens()
+    {
+        var store = new FakeRemoteKvStore();
+        var cold = await RunAsync(store, Prompt);
+        Assert.Equal(0, cold.Result.CachedPromptTokens);
+        Assert.True(cold.Stats.ValuesWritten > 0);
+
+        var warm = await RunAsync(store, Prompt);
+
+        // Every full block but the one holding the last prompt token comes from the store.
+        Assert.Equal((cold.Result.PromptTokens - 1) / BlockSize * BlockSize, warm.Result.CachedPromptTokens);
+        Assert.Equal(warm.Result.CachedPromptTokens, warm.RemoteTokens);
+        Assert.Equal(cold.Result.TokenIds, warm.Result.TokenIds);
+        Assert.True(warm.Stats.RemoteHits > 0);
+    }
+
+    [Fact]
+    public async Task Another_tenant_gets_no_remote_hit_and_the_same_tenant_does()
+    {
+        var store = new FakeRemoteKvStore();
+        await RunAsync(store, Prompt, salt: "tenant-a");
+
+        var other = await RunAsync(store, Prompt, salt: "tenant-b");
+        var same = await RunAsync(store, Prompt, salt: "tenant-a");
+
+        Assert.Equal(0, other.Result.CachedPromptTokens);
+        Assert.True(same.Result.CachedPromptTokens > 0);
+        Assert.Equal(other.Result.TokenIds, same.Result.TokenIds);
+    }
+
+    [Fact]
+    public async Task Tampered_or_truncated_values_and_another_models_values_are_misses_and_outputs_stay_exact()
+    {
+        var store = new FakeRemoteKvStore();
+        var cold = await RunAsync(store, Prompt);
+        var keys = store.Values.Keys.Order(StringComparer.Ordinal).ToArray();
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var value = store.Values[keys[i]];
+            store.Values[keys[i]] = i % 2 == 0 ? FlipLastPayloadByte(value) : value[..(value.Length / 2)];
+        }
+
+        var tampered = await RunAsync(store, Prompt);
+        Assert.Equal(0, tampered.Result.CachedPromptTokens);
+        Assert.Equal(cold.Result.TokenIds, tampered.Result.TokenIds);
+        Assert.True(tampered.Stats.VerificationFailures.Values.Sum() > 0);
+
+        // Another model's values: even when copied under this model's key names they fail verification.
+        var foreign = new FakeRemoteKvStore();
+        await RunAsync(foreign, Prompt, fingerprint: "another-model");
+        var ownKeys = new FakeRemoteKvStore();
+        await RunAsync(ownKeys, Prompt);
+        var ownNames = ownKeys.Values.Keys.Order(StringComparer.Ordinal).ToArray();
+        var foreignValues = foreign.Values.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value).ToArray();
+        Assert.Equal(ownNames.Length, foreignValues.Length);
+        var renamed = new FakeRemoteKvStore();
+        for (var i = 0; i < ownNames.Length; i++)
+        {
+            renamed.Values[ownNames[i]] = foreignValues[i];
+        }
+
+        var fromForeign = await RunAsync(foreign, Prompt);
+        var fromRenamed = await RunAsync(renamed, Prompt);
+        Assert.Equal(0, fromForeign.Result.CachedPromptTokens);
+        Assert.Equal(0, fromRenamed.Result.CachedPromptTokens);
+        Assert.Equal(cold.Result.TokenIds, fromRenamed.Result.TokenIds);
+    }
+
+    [Fact]
+    public async Task A_failing_store_never_fails_a_request()
+    {
+        var store = new FakeRemoteKvStore { Fault = new IOException("connection reset") };
+        var cold = await RunAsync(new FakeRemoteKvStore(), Prompt);
+
+        var broken = await RunAsync(store, Prompt);
+
+        Assert.Equal(FinishReason.Length, broken.Result.FinishReason);
+        Assert.Equal(cold.Result.TokenIds, broken.Result.TokenIds);
+        Assert.True(broken.Stats.StoreErrors > 0);
+    }
+
+    /// <summary>One replica's life: a fresh engine and tier over <paramref name="store"/>, one request, then the tier flushed.</summary>
+    private async Task<(GenerationResult Result, RemoteKvStats Stats, long RemoteTokens)> RunAsync(
+        FakeRemoteKvStore store, string prompt, string? salt = null, string? fingerprint = "tiny-test")
+    {
+        var tier = new RemoteKvTier(store, new RemoteKvOptions { ConnectionString = "fake", Secret = "a-test-secret-of-some-length", BreakerThreshold = 1000 });
+        GenerationResult result;
+        long remoteTokens;
+        await using (var engine = model.CreateEngine(blockSize: BlockSize, remoteTier: tier, fingerprint: fingerprint))
+        {
+            result = await engine.Submit(new GenerationRequest
+            {
+                RequestId = Guid.NewGuid().ToString("N"),
+                Prompt = prompt,
+                CacheSalt = salt,
+                Sampling = new SamplingSettings { Seed = 7, MaxTokens = 12, Temperature = 0.8f, IgnoreEos = true },
+            }).Completion;
+            remoteTokens = engine.GetStats().RemotePromptTokens;
+        }
+
+        await tier.DisposeAsync(); // flushes the write-behind queue
+        return (result, tier.Stats, remoteTokens);
+    }
+
+    private static byte[] FlipLastPayloadByte(byte[] value)
+    {
+        var copy = value.ToArray();
+        copy[^33] ^= 0x40; // the 32-byte MAC ends the value; this byte is payload
+        return copy;
+    }
+}
