@@ -1,4 +1,5 @@
 using LlmQueue.Engine.Cpu;
+using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Engine.Models;
 using LlmQueue.Engine.Sources;
 using LlmQueue.Engine.Synthetic;
@@ -12,7 +13,8 @@ namespace LlmQueue.Engine;
 /// <summary>Builds the engine for the configured model folder or Hub id, or for a generated synthetic model.</summary>
 public static class EngineFactory
 {
-    public static IGenerationEngine Create(EngineOptions options, ILoggerFactory loggerFactory)
+    /// <param name="remoteTier">The shared prefix tier, or null when none is configured.</param>
+    public static IGenerationEngine Create(EngineOptions options, ILoggerFactory loggerFactory, RemoteKvTier? remoteTier = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -35,7 +37,12 @@ public static class EngineFactory
                 "Loaded {Model} from {Folder}: {Layers} layers, hidden {Hidden}, vocab {Vocab}; KV cache {MiB} MiB in {LargePages} pages of {PageKiB} KiB, blocks of {BlockSize} tokens, layer types {Types}",
                 name, folder, model.Config.NumLayers, model.Config.HiddenSize, model.Config.VocabSize, options.KvCacheMiB, largePages,
                 kvLayout.LargePageBytes >> 10, options.BlockSize, string.Join(", ", kvLayout.Types.Select(t => $"{t.Name} x{t.LayerCount}")));
-            return new GenerationEngine(runner, tokenizer, name, options, logger, chatTemplate, model);
+            if (remoteTier is not null && !options.EnablePrefixCaching)
+            {
+                logger.LogWarning("The remote KV tier is configured but Engine:EnablePrefixCaching is off; the tier stays unused");
+            }
+
+            return new GenerationEngine(runner, tokenizer, name, options, logger, chatTemplate, model, ModelFingerprint.Compute(folder), remoteTier);
         }
         catch
         {

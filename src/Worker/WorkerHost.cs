@@ -1,7 +1,9 @@
 using LlmQueue.Engine;
+using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Worker.Admission;
 using LlmQueue.Worker.Messaging;
 using LlmQueue.Worker.Options;
+using LlmQueue.Worker.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -37,8 +39,11 @@ public static class WorkerHost
         services.AddOptions<EngineOptions>().Bind(builder.Configuration.GetSection("Engine")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
 
+        services.AddRedisKvTier(builder.Configuration);
         services.AddSingleton(provider => EngineFactory.Create(
-            provider.GetRequiredService<IOptions<EngineOptions>>().Value, provider.GetRequiredService<ILoggerFactory>()));
+            provider.GetRequiredService<IOptions<EngineOptions>>().Value,
+            provider.GetRequiredService<ILoggerFactory>(),
+            provider.GetService<RemoteKvTier>()));
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<HeldRequests>();
         services.AddOptions<HostOptions>().Configure<IOptions<TransportOptions>>((host, transport) =>
