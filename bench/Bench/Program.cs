@@ -1,10 +1,12 @@
 using LlmQueue.Bench;
 
-// Usage: bench decode|queue|kvpool|prefix|tokenizer [--smoke] [--rabbitmq host:port]. --smoke runs a tiny version (for CI), not a measurement.
+// Usage: bench decode|queue|kvpool|prefix|remote|tokenizer [--smoke] [--rabbitmq host:port] [--redis host:port] [--model name].
+// --smoke runs a tiny version (for CI), not a measurement.
 var smoke = args.Contains("--smoke");
-var rabbitIndex = Array.IndexOf(args, "--rabbitmq");
-var rabbitMq = rabbitIndex >= 0 && rabbitIndex + 1 < args.Length ? args[rabbitIndex + 1] : null;
-var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && a != rabbitMq) ?? "decode";
+var rabbitMq = Option("--rabbitmq");
+var redis = Option("--redis");
+var model = Option("--model");
+var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && a != rabbitMq && a != redis && a != model) ?? "decode";
 switch (which)
 {
     case "decode":
@@ -16,6 +18,12 @@ switch (which)
     case "prefix":
         await PrefixCacheBenchmark.RunAsync(smoke, Console.Out);
         return 0;
+    case "remote" when redis is null:
+        Console.Error.WriteLine("bench remote needs --redis host:port (a redis-server it may fill)");
+        return 2;
+    case "remote":
+        await RemotePrefixBenchmark.RunAsync(smoke, redis, model ?? (smoke ? "tiny" : "small-100m"), Console.Out);
+        return 0;
     case "tokenizer":
         TokenizerBenchmark.Run(smoke, Console.Out);
         return 0;
@@ -23,6 +31,12 @@ switch (which)
         await QueueBenchmark.RunAsync(smoke, rabbitMq, Console.Out);
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, kvpool, prefix or tokenizer");
+        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, kvpool, prefix, remote or tokenizer");
         return 2;
+}
+
+string? Option(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
 }

@@ -18,6 +18,9 @@ public sealed record EngineStats
     /// <summary>Of those, tokens whose KV was loaded from the remote tier.</summary>
     public long RemotePromptTokens { get; init; }
 
+    /// <summary>Wall time spent in remote prefix lookups (in the background, not on the engine thread).</summary>
+    public double RemoteLookupMs { get; init; }
+
     public long GeneratedTokens { get; init; }
 
     public int Running { get; init; }

@@ -186,6 +186,7 @@ public sealed class GenerationEngine : IGenerationEngine
     private EngineStats Stats() => _core.Stats(_kvCache.FreeBytes + _kvCache.EvictableBytes, _kvCache.CapacityBytes) with
     {
         RemotePromptTokens = _remote?.LoadedTokens ?? 0,
+        RemoteLookupMs = _remote?.LookupMilliseconds ?? 0,
     };
 
     /// <summary>A remote lookup landed (pool thread): schedule again, unless the engine is already gone.</summary>

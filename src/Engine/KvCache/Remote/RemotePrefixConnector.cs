@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.KvCache.Prefix;
 using LlmQueue.Engine.Models;
@@ -24,6 +25,7 @@ public sealed class RemotePrefixConnector : IKvConnector
     private readonly KvBlockHeader[] _headers;
     private readonly byte[][] _pageScratch;
     private readonly Dictionary<KvSequence, SequenceState> _states = [];
+    private long _lookupTicks;
 
     /// <param name="wake">Called (on a pool thread) when a lookup lands, so the engine schedules again.</param>
     public RemotePrefixConnector(RemoteKvTier tier, RemoteKvKeys keys, JengaKvCache pool, IModelRunner runner, Action wake, ILogger logger)
@@ -50,6 +52,9 @@ public sealed class RemotePrefixConnector : IKvConnector
 
     /// <summary>Prompt tokens loaded from the tier so far.</summary>
     public long LoadedTokens { get; private set; }
+
+    /// <summary>Wall time of all finished lookups (first store call to hit found), in milliseconds.</summary>
+    public double LookupMilliseconds => Interlocked.CompareExchange(ref _lookupTicks, 0, 0) / (double)TimeSpan.TicksPerMillisecond;
 
     public int? ReadyBlocks(KvSequence sequence, int localBlocks, int maxBlocks)
     {
@@ -137,6 +142,7 @@ public sealed class RemotePrefixConnector : IKvConnector
     private async Task RunLookupAsync(KvSequence sequence, RemoteLookup lookup)
     {
         var hit = lookup.LocalBlocks;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             // Hashes are read here, before any await: the engine thread only appends to them later.
@@ -154,6 +160,7 @@ public sealed class RemotePrefixConnector : IKvConnector
         }
         finally
         {
+            Interlocked.Add(ref _lookupTicks, Stopwatch.GetElapsedTime(started).Ticks);
             lookup.Finish(hit);
             _wake();
         }
