@@ -33,17 +33,13 @@ internal static class LayerTypesReader
             return null;
         }
 
-        if (names.Count != layers)
-        {
-            throw text.Fail("layer_types", $"has {names.Count} entries for {layers} layers.");
-        }
-
-        return [.. names.Select(name => name switch
+        AttentionKind[] types = [.. names.Select(name => name switch
         {
             "full_attention" => AttentionKind.Full,
             "sliding_attention" => AttentionKind.Sliding,
             _ => throw text.Fail("layer_types", $"'{name}' is not supported; 'full_attention' and 'sliding_attention' are."),
         })];
+        return types.Length == layers ? types : throw text.Fail("layer_types", $"has {types.Length} entries for {layers} layers.");
     }
 
     private static AttentionKind Derived(ConfigFields text, ModelFamily family, int layer) => family switch

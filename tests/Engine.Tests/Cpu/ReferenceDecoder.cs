@@ -49,7 +49,7 @@ internal sealed class ReferenceDecoder
             var q = normed.Select(row => HeadNorm(Linear(layer.Q, layer.QBias, row), layer.QNorm)).ToArray();
             var k = normed.Select(row => HeadNorm(Linear(layer.K, layer.KBias, row), layer.KNorm)).ToArray();
             var v = normed.Select(row => Linear(layer.V, layer.VBias, row)).ToArray();
-            var inverseFrequencies = InverseFrequencies(_c.RopeOf(l));
+            var inverseFrequencies = InverseFrequencies(RopeOf(l));
             q = [.. q.Select((row, p) => Rope(row, p, inverseFrequencies))];
             k = [.. k.Select((row, p) => Rope(row, p, inverseFrequencies))];
             for (int p = 0; p < n; p++)
@@ -136,6 +136,12 @@ internal sealed class ReferenceDecoder
 
         return output;
     }
+
+    /// <summary>Gemma 3's sliding layers rotate with the local base and no scaling; every other layer with the global RoPE.</summary>
+    private RopeSpec RopeOf(int layer) =>
+        _c.Family == ModelFamily.Gemma3 && _c.SlidingWindowOf(layer) is not null
+            ? new RopeSpec(_c.LocalRope!.Theta)
+            : new RopeSpec(_c.RopeTheta, _c.RopeScaling);
 
     private double[] InverseFrequencies(RopeSpec rope)
     {
