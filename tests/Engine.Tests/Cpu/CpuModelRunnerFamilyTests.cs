@@ -69,7 +69,7 @@ public class CpuModelRunnerFamilyTests
         using var model = LlamaModel.Load(folder.Path);
         int[] tokens = RandomTokens(SequenceLength, spec.VocabSize, seed: 7);
         var reference = new ReferenceDecoder(model).Forward(tokens);
-        using var harness = new RunnerHarness(model, blockSize: 4, numBlocks: 12, seed: 2);
+        using var harness = new RunnerHarness(model, blockSize: 4, numBlocks: 32, seed: 2);
         int position = 0;
         foreach (int length in ChunkLengths(chunks))
         {
