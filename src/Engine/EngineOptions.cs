@@ -18,7 +18,7 @@ public sealed class EngineOptions
     /// <summary>Never contact the Hub: use the last snapshot in the cache.</summary>
     public bool Offline { get; set; }
 
-    /// <summary>Name of the synthetic preset used when ModelPath is empty: "tiny" or "small-100m".</summary>
+    /// <summary>Name of the synthetic preset used when ModelPath is empty (see SyntheticModelSpec.PresetNames).</summary>
     public string SyntheticModel { get; set; } = "tiny";
 
     /// <summary>Folder where Hub downloads and generated synthetic checkpoints are cached between runs.</summary>

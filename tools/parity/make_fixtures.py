@@ -44,6 +44,17 @@ def families():
         print("transformers has no Gemma3TextConfig; skipping gemma3", file=sys.stderr)
     yield "qwen3", Qwen3Config(**COMMON, num_hidden_layers=2, head_dim=32, tie_word_embeddings=True)
     yield "qwen2", Qwen2Config(**COMMON, num_hidden_layers=2, tie_word_embeddings=False)
+    try:
+        # Gemma3ForConditionalGeneration export: nested text_config, language-model tensor prefixes. The
+        # vision tower is as small as it can be; only the text path runs.
+        from transformers import Gemma3Config, Gemma3TextConfig, SiglipVisionConfig
+        text = Gemma3TextConfig(**COMMON, num_hidden_layers=6, head_dim=16, sliding_window=8,
+                                query_pre_attn_scalar=16, tie_word_embeddings=False)
+        vision = SiglipVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                    num_attention_heads=2, image_size=28, patch_size=14)
+        yield "gemma3_multimodal", Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4)
+    except Exception as error:  # an optional variant must not cost the other fixtures
+        print(f"gemma3_multimodal not generated: {error!r}", file=sys.stderr)
 
 
 def main(out):
@@ -53,10 +64,16 @@ def main(out):
         torch.manual_seed(0)
         config._attn_implementation = "eager"  # exact softmax attention, no fused kernels
         model = AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32).eval()
+        with torch.no_grad():
+            # transformers initialises norm gains and biases to constants (1, or 0 for Gemma's 1 + w, and 0),
+            # which would hide a wrong norm or a dropped bias; perturb every 1-D parameter.
+            for parameter in model.parameters():
+                if parameter.dim() == 1:
+                    parameter.add_(torch.randn(parameter.shape, generator=generator) * 0.2)
         folder = os.path.join(out, name)
         model.save_pretrained(folder, safe_serialization=True)
         with torch.no_grad():
-            logits = model(tokens).logits[0].tolist()
+            logits = model(input_ids=tokens).logits[0].tolist()
             greedy = model.generate(tokens, max_new_tokens=GREEDY, do_sample=False, min_new_tokens=GREEDY,
                                     eos_token_id=None, pad_token_id=0)[0, SEQ_LEN:].tolist()
         with open(os.path.join(folder, "reference.json"), "w") as f:

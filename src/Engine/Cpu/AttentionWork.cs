@@ -21,6 +21,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     private readonly int _headDim;
     private readonly int _groupSize;
     private readonly float _scale;
+    private readonly float _softcap;
     private readonly float[][] _scores;
     private ForwardBatch? _batch;
     private int[] _positions = [];
@@ -39,7 +40,8 @@ internal sealed unsafe class AttentionWork : IParallelWork
         _heads = config.NumHeads;
         _headDim = config.HeadDim;
         _groupSize = config.NumHeads / config.NumKvHeads;
-        _scale = 1f / MathF.Sqrt(config.HeadDim);
+        _scale = config.AttentionScale;
+        _softcap = config.AttentionSoftcap ?? 0f;
         _scores = new float[pool.Workers][];
         Array.Fill(_scores, []);
     }
@@ -88,6 +90,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 firstPosition,
                 contextLength,
                 _scale,
+                _softcap,
                 _scores[worker],
                 new Span<float>(_output + offset, _headDim));
         }

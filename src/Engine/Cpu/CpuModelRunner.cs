@@ -5,17 +5,19 @@ using LlmQueue.Engine.Models;
 namespace LlmQueue.Engine.Cpu;
 
 /// <summary>
-/// Llama forward pass on the CPU in f32 over memory-mapped weights (bf16/f16/f32), with a paged KV
-/// cache it owns. Not thread-safe: one engine loop calls <see cref="Execute"/> at a time.
+/// Decoder forward pass (Llama, Qwen 2/3, Gemma 2/3) on the CPU in f32 over memory-mapped weights
+/// (bf16/f16/f32), with a paged KV cache it owns. Family differences arrive as <see cref="ModelConfig"/>
+/// feature flags and optional weights. Not thread-safe: one engine loop calls <see cref="Execute"/> at a time.
 /// </summary>
 public sealed unsafe class CpuModelRunner : IModelRunner
 {
-    private readonly LlamaWeights _weights;
+    private readonly DecoderWeights _weights;
     private readonly CpuWorkerPool _pool;
     private readonly PagedKvCache _cache;
     private readonly MatMulWork _matMul;
     private readonly AttentionWork _attention;
-    private readonly RotaryEmbedding _rope;
+    private readonly RotaryTable[] _rotaryTables;
+    private readonly RotaryTable[] _rotaryOfLayer;
     private readonly StepBuffers _buffers;
 
     /// <param name="model">Loaded checkpoint; must outlive the runner.</param>
@@ -33,7 +35,7 @@ public sealed unsafe class CpuModelRunner : IModelRunner
         KvLayout = KvLayoutFor(Config, blockSize);
         KvLargePages = largePages;
         _weights = model.Weights;
-        _rope = new RotaryEmbedding(Config.HeadDim, Config.RopeTheta);
+        (_rotaryTables, _rotaryOfLayer) = RotaryTables(Config);
         _buffers = new StepBuffers(Config);
         _cache = new PagedKvCache(KvLayout, largePages, Config.NumKvHeads, Config.HeadDim);
         _pool = new CpuWorkerPool(threads);
@@ -78,7 +80,11 @@ public sealed unsafe class CpuModelRunner : IModelRunner
         int maxContext = LayoutTokens(batch);
         _attention.Prepare(batch, _buffers.Positions, _buffers.SequenceOf, maxContext);
         Embed(batch);
-        FillRotaryAngles(layout.Tokens);
+        foreach (var table in _rotaryTables)
+        {
+            table.Fill(_buffers.Positions.AsSpan(0, layout.Tokens));
+        }
+
         for (int layer = 0; layer < Config.NumLayers; layer++)
         {
             AttentionBlock(batch, layer, layout.Tokens);
@@ -97,6 +103,29 @@ public sealed unsafe class CpuModelRunner : IModelRunner
         _matMul.Dispose();
         _cache.Dispose();
         _buffers.Dispose();
+        foreach (var table in _rotaryTables)
+        {
+            table.Dispose();
+        }
+    }
+
+    /// <summary>One table per distinct RoPE (Gemma 3 has a local and a global one), and each layer's table.</summary>
+    private static (RotaryTable[] Tables, RotaryTable[] OfLayer) RotaryTables(ModelConfig config)
+    {
+        var bySpec = new Dictionary<RopeSpec, RotaryTable>();
+        var ofLayer = new RotaryTable[config.NumLayers];
+        for (int layer = 0; layer < ofLayer.Length; layer++)
+        {
+            var spec = config.RopeOf(layer);
+            if (!bySpec.TryGetValue(spec, out var table))
+            {
+                table = bySpec[spec] = new RotaryTable(new RotaryEmbedding(config.HeadDim, spec), config.HeadDim);
+            }
+
+            ofLayer[layer] = table;
+        }
+
+        return ([.. bySpec.Values], ofLayer);
     }
 
     /// <summary>Fills per-token position and sequence index; returns the longest context in the step.</summary>
@@ -127,34 +156,41 @@ public sealed unsafe class CpuModelRunner : IModelRunner
         {
             foreach (int token in chunk.Tokens.Span)
             {
-                _weights.Embedding.ReadRow(token, _buffers.Hidden.Slice((long)t++ * hidden, hidden));
+                var row = _buffers.Hidden.Slice((long)t++ * hidden, hidden);
+                _weights.Embedding.ReadRow(token, row);
+                if (_weights.EmbeddingScale != 1f)
+                {
+                    TensorPrimitives.Multiply(row, _weights.EmbeddingScale, row);
+                }
             }
-        }
-    }
-
-    private void FillRotaryAngles(int tokens)
-    {
-        int half = _rope.Half;
-        for (int t = 0; t < tokens; t++)
-        {
-            _rope.Angles(_buffers.Positions[t], _buffers.Cos.Slice((long)t * half, half), _buffers.Sin.Slice((long)t * half, half));
         }
     }
 
     private void AttentionBlock(ForwardBatch batch, int layer, int tokens)
     {
         var weights = _weights.Layers[layer];
-        NormRows(_buffers.Hidden, weights.InputNorm, tokens);
+        NormRows(_buffers.Hidden, weights.AttentionInputNorm, tokens, _buffers.Normed);
         _matMul.Run(
             _buffers.Normed.Pointer,
             tokens,
             new MatMulTarget(weights.QProj, _buffers.Queries.Pointer),
             new MatMulTarget(weights.KProj, _buffers.Keys.Pointer),
             new MatMulTarget(weights.VProj, _buffers.Values.Pointer));
+        AddBias(_buffers.Queries, weights.QBias, tokens);
+        AddBias(_buffers.Keys, weights.KBias, tokens);
+        AddBias(_buffers.Values, weights.VBias, tokens);
+        if (weights.QNorm is not null && weights.KNorm is not null)
+        {
+            // Per head, before RoPE.
+            NormRows(_buffers.Queries, weights.QNorm, tokens * Config.NumHeads, _buffers.Queries);
+            NormRows(_buffers.Keys, weights.KNorm, tokens * Config.NumKvHeads, _buffers.Keys);
+        }
+
         RotateAndStore(batch, layer, tokens);
         _attention.Run(layer, _buffers.Queries.Pointer, _buffers.Attention.Pointer, tokens);
         _matMul.Run(_buffers.Attention.Pointer, tokens, new MatMulTarget(weights.OProj, _buffers.Projected.Pointer));
-        AddResidual(tokens);
+        AddBias(_buffers.Projected, weights.OBias, tokens);
+        AddSubBlockOutput(weights.AttentionOutputNorm, tokens);
     }
 
     /// <summary>Applies RoPE to q and k, then writes k and v into each token's slot in the page of the layer's type.</summary>
@@ -162,15 +198,13 @@ public sealed unsafe class CpuModelRunner : IModelRunner
     {
         int qWidth = Config.NumHeads * Config.HeadDim;
         int kvWidth = Config.NumKvHeads * Config.HeadDim;
-        int half = _rope.Half;
         int type = KvLayout.TypeOfLayer(layer);
+        var rotary = _rotaryOfLayer[layer];
         for (int t = 0; t < tokens; t++)
         {
-            var cos = _buffers.Cos.Slice((long)t * half, half);
-            var sin = _buffers.Sin.Slice((long)t * half, half);
             var key = _buffers.Keys.Slice((long)t * kvWidth, kvWidth);
-            RotaryEmbedding.Apply(_buffers.Queries.Slice((long)t * qWidth, qWidth), Config.HeadDim, cos, sin);
-            RotaryEmbedding.Apply(key, Config.HeadDim, cos, sin);
+            rotary.Rotate(t, _buffers.Queries.Slice((long)t * qWidth, qWidth));
+            rotary.Rotate(t, key);
             int position = _buffers.Positions[t];
             int page = batch.Sequences[_buffers.SequenceOf[t]].BlockTable(type, KvLayout.TypeCount)[position / BlockSize];
             _cache.Write(layer, page, position % BlockSize, key, _buffers.Values.Slice((long)t * kvWidth, kvWidth));
@@ -181,38 +215,57 @@ public sealed unsafe class CpuModelRunner : IModelRunner
     {
         var weights = _weights.Layers[layer];
         int inter = Config.IntermediateSize;
-        NormRows(_buffers.Hidden, weights.PostAttentionNorm, tokens);
+        NormRows(_buffers.Hidden, weights.MlpInputNorm, tokens, _buffers.Normed);
         _matMul.Run(
             _buffers.Normed.Pointer,
             tokens,
             new MatMulTarget(weights.GateProj, _buffers.Gate.Pointer),
             new MatMulTarget(weights.UpProj, _buffers.Up.Pointer));
-        // silu(g) * u = g * sigmoid(g) * u, computed in place in Gate.
-        var gate = new Span<float>(_buffers.Gate.Pointer, tokens * inter);
-        var up = new Span<float>(_buffers.Up.Pointer, tokens * inter);
-        TensorPrimitives.Multiply(gate, up, up);
-        TensorPrimitives.Sigmoid(gate, gate);
-        TensorPrimitives.Multiply(gate, up, gate);
+        GatedActivation.Apply(
+            Config.Activation,
+            new Span<float>(_buffers.Gate.Pointer, tokens * inter),
+            new Span<float>(_buffers.Up.Pointer, tokens * inter));
         _matMul.Run(_buffers.Gate.Pointer, tokens, new MatMulTarget(weights.DownProj, _buffers.Projected.Pointer));
-        AddResidual(tokens);
+        AddSubBlockOutput(weights.MlpOutputNorm, tokens);
     }
 
-    private void NormRows(NativeFloatBuffer source, float[] weight, int tokens)
+    /// <summary>RMSNorm of each row of width gain.Length; <paramref name="destination"/> may be <paramref name="source"/>.</summary>
+    private void NormRows(NativeFloatBuffer source, float[] gain, int rows, NativeFloatBuffer destination)
     {
-        int hidden = Config.HiddenSize;
-        for (int t = 0; t < tokens; t++)
+        int width = gain.Length;
+        for (int r = 0; r < rows; r++)
         {
-            RmsNorm.Apply(source.Slice((long)t * hidden, hidden), weight, Config.RmsNormEps, _buffers.Normed.Slice((long)t * hidden, hidden));
+            RmsNorm.Apply(source.Slice((long)r * width, width), gain, Config.RmsNormEps, destination.Slice((long)r * width, width));
         }
     }
 
-    private void AddResidual(int tokens)
+    private static void AddBias(NativeFloatBuffer rows, float[]? bias, int tokens)
     {
+        if (bias is null)
+        {
+            return;
+        }
+
+        for (int t = 0; t < tokens; t++)
+        {
+            var row = rows.Slice((long)t * bias.Length, bias.Length);
+            TensorPrimitives.Add(row, bias, row);
+        }
+    }
+
+    /// <summary>Residual add of a sub-block's output (Projected), normed first under sandwich norms.</summary>
+    private void AddSubBlockOutput(float[]? outputNorm, int tokens)
+    {
+        if (outputNorm is not null)
+        {
+            NormRows(_buffers.Projected, outputNorm, tokens, _buffers.Projected);
+        }
+
         var hidden = new Span<float>(_buffers.Hidden.Pointer, tokens * Config.HiddenSize);
         TensorPrimitives.Add(hidden, new ReadOnlySpan<float>(_buffers.Projected.Pointer, hidden.Length), hidden);
     }
 
-    /// <summary>Final norm and lm_head only for the last token of each chunk that needs logits.</summary>
+    /// <summary>Final norm and lm_head (then the final softcap) only for the last token of each chunk that needs logits.</summary>
     private void ComputeLogits(ForwardBatch batch, int logitRows, float* output)
     {
         if (logitRows == 0)
@@ -233,5 +286,9 @@ public sealed unsafe class CpuModelRunner : IModelRunner
         }
 
         _matMul.Run(_buffers.Normed.Pointer, logitRows, new MatMulTarget(_weights.LmHead, output));
+        if (Config.FinalLogitSoftcap is float cap)
+        {
+            Softcap.Apply(new Span<float>(output, logitRows * Config.VocabSize), cap);
+        }
     }
 }

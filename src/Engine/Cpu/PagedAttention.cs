@@ -16,6 +16,8 @@ namespace LlmQueue.Engine.Cpu;
 /// </remarks>
 internal static unsafe class PagedAttention
 {
+    /// <param name="scale">Multiplies q·k before the softcap and the softmax.</param>
+    /// <param name="softcap">Scores become tanh(s / softcap) * softcap (Gemma 2); 0 disables it.</param>
     /// <param name="scores">Scratch of at least contextLength - firstPosition floats.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first step; skip tier-0
     public static void Attend(
@@ -26,6 +28,7 @@ internal static unsafe class PagedAttention
         int firstPosition,
         int contextLength,
         float scale,
+        float softcap,
         Span<float> scores,
         Span<float> output)
     {
@@ -44,6 +47,11 @@ internal static unsafe class PagedAttention
                     live[(b * blockTokens) + s - firstPosition] = Dot(q, blockKeys + ((long)s * headDim), headDim) * scale;
                 }
             }
+        }
+
+        if (softcap > 0)
+        {
+            Softcap.Apply(live, softcap);
         }
 
         float max = TensorPrimitives.Max(live);

@@ -1,18 +1,29 @@
 using System.Runtime.CompilerServices;
+using LlmQueue.Engine.Models;
 
 namespace LlmQueue.Engine.Cpu;
 
-/// <summary>Non-interleaved (rotate_half) RoPE with inv_freq = theta^(-2i/d) computed in f32, as Hugging Face does.</summary>
+/// <summary>
+/// Non-interleaved (rotate_half) RoPE. Inverse frequencies, including linear and Llama 3 scaling, are
+/// computed in f32 with the operations in the order transformers' modeling_rope_utils performs them.
+/// </summary>
 internal sealed class RotaryEmbedding
 {
     private readonly float[] _inverseFrequencies;
 
-    public RotaryEmbedding(int headDim, float theta)
+    public RotaryEmbedding(int headDim, RopeSpec rope)
     {
+        ArgumentNullException.ThrowIfNull(rope);
         _inverseFrequencies = new float[headDim / 2];
         for (int i = 0; i < _inverseFrequencies.Length; i++)
         {
-            _inverseFrequencies[i] = 1f / MathF.Pow(theta, 2 * i / (float)headDim);
+            float inverse = 1f / MathF.Pow(rope.Theta, 2 * i / (float)headDim);
+            _inverseFrequencies[i] = rope.Scaling switch
+            {
+                null => inverse,
+                { Kind: RopeScalingKind.Linear } s => inverse / s.Factor,
+                var s => Llama3(inverse, s),
+            };
         }
     }
 
@@ -43,5 +54,30 @@ internal sealed class RotaryEmbedding
                 head[i + half] = (x2 * cos[i]) + (x1 * sin[i]);
             }
         }
+    }
+
+    /// <summary>
+    /// Llama 3.1 scaling of one inverse frequency: wavelengths longer than original/low are divided by
+    /// the factor, shorter than original/high kept, and in between interpolated by a smooth factor.
+    /// </summary>
+    private static float Llama3(float inverse, RopeScaling s)
+    {
+        float lowFreqWavelength = (float)((double)s.OriginalMaxPositionEmbeddings / s.LowFreqFactor);
+        float highFreqWavelength = (float)((double)s.OriginalMaxPositionEmbeddings / s.HighFreqFactor);
+        // torch evaluates scalar / tensor as reciprocal(tensor) * scalar.
+        float wavelength = 1f / inverse * (float)(2 * Math.PI);
+        if (wavelength > lowFreqWavelength)
+        {
+            return inverse / s.Factor;
+        }
+
+        if (wavelength < highFreqWavelength)
+        {
+            return inverse;
+        }
+
+        float smooth = ((1f / wavelength * s.OriginalMaxPositionEmbeddings) - s.LowFreqFactor)
+            / (float)((double)s.HighFreqFactor - s.LowFreqFactor);
+        return ((1f - smooth) * inverse / s.Factor) + (smooth * inverse);
     }
 }

@@ -31,11 +31,6 @@ internal sealed class StepBuffers : IDisposable
 
     public NativeFloatBuffer Up { get; } = new();
 
-    /// <summary>RoPE cos/sin per token [T, headDim / 2].</summary>
-    public NativeFloatBuffer Cos { get; } = new();
-
-    public NativeFloatBuffer Sin { get; } = new();
-
     public int[] Positions { get; private set; } = [];
 
     public int[] SequenceOf { get; private set; } = [];
@@ -59,15 +54,13 @@ internal sealed class StepBuffers : IDisposable
         Values.EnsureCapacity(t * _config.NumKvHeads * _config.HeadDim);
         Gate.EnsureCapacity(t * _config.IntermediateSize);
         Up.EnsureCapacity(t * _config.IntermediateSize);
-        Cos.EnsureCapacity(t * _config.HeadDim / 2);
-        Sin.EnsureCapacity(t * _config.HeadDim / 2);
         Positions = new int[_capacity];
         SequenceOf = new int[_capacity];
     }
 
     public void Dispose()
     {
-        foreach (var buffer in new[] { Hidden, Normed, Queries, Keys, Values, Attention, Projected, Gate, Up, Cos, Sin })
+        foreach (var buffer in new[] { Hidden, Normed, Queries, Keys, Values, Attention, Projected, Gate, Up })
         {
             buffer.Dispose();
         }

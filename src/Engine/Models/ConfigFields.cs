@@ -8,17 +8,34 @@ internal readonly struct ConfigFields
 {
     private readonly JsonElement _root;
     private readonly string _source;
+    private readonly string _path;
 
     public ConfigFields(JsonElement root, string source)
+        : this(root, source, path: "")
     {
-        _source = source;
-        _root = root.ValueKind == JsonValueKind.Object
-            ? root
-            : throw ModelLoadException.For(source, "top-level JSON value must be an object.");
     }
 
+    private ConfigFields(JsonElement root, string source, string path)
+    {
+        _source = source;
+        _path = path;
+        _root = root.ValueKind == JsonValueKind.Object
+            ? root
+            : throw ModelLoadException.For(source, path.Length == 0
+                ? "top-level JSON value must be an object."
+                : $"field '{path.TrimEnd('.')}': must be an object, got {root.GetRawText()}.");
+    }
+
+    /// <summary>Fails naming the field by its full path (e.g. 'text_config.hidden_size').</summary>
     public ModelLoadException Fail(string field, string problem) =>
-        ModelLoadException.For(_source, $"field '{field}': {problem}");
+        ModelLoadException.For(_source, $"field '{_path}{field}': {problem}");
+
+    /// <summary>A nested object (text_config, rope_scaling), or null when absent or null.</summary>
+    public ConfigFields? OptionalObject(string field) =>
+        TryGet(field, out var value) ? new ConfigFields(value, _source, $"{_path}{field}.") : null;
+
+    /// <summary>True when the field is present, even as null.</summary>
+    public bool Contains(string field) => _root.TryGetProperty(field, out _);
 
     public bool TryGet(string field, out JsonElement value) =>
         _root.TryGetProperty(field, out value) && value.ValueKind != JsonValueKind.Null;

@@ -3,8 +3,9 @@ using LlmQueue.Engine.Weights;
 namespace LlmQueue.Engine.Models;
 
 /// <summary>
-/// A loaded Hugging Face Llama checkpoint folder: config, memory-mapped weights and the path of
-/// tokenizer.json. Dispose releases the mappings (runners using the weights must be disposed first).
+/// A loaded Hugging Face decoder checkpoint folder (Llama, Qwen 2/3, Gemma 2/3; the name is historical):
+/// config, memory-mapped weights and the path of tokenizer.json. Dispose releases the mappings (runners
+/// using the weights must be disposed first).
 /// </summary>
 public sealed class LlamaModel : IDisposable
 {
@@ -12,7 +13,7 @@ public sealed class LlamaModel : IDisposable
 
     private readonly WeightStore _store;
 
-    private LlamaModel(string folder, ModelConfig config, WeightStore store, LlamaWeights weights)
+    private LlamaModel(string folder, ModelConfig config, WeightStore store, DecoderWeights weights)
     {
         Folder = folder;
         Config = config;
@@ -24,7 +25,7 @@ public sealed class LlamaModel : IDisposable
 
     public ModelConfig Config { get; }
 
-    public LlamaWeights Weights { get; }
+    public DecoderWeights Weights { get; }
 
     /// <summary>Path of tokenizer.json in the folder, or null when the folder has none.</summary>
     public string? TokenizerPath => File.Exists(Path.Combine(Folder, TokenizerFileName)) ? Path.Combine(Folder, TokenizerFileName) : null;
@@ -41,7 +42,7 @@ public sealed class LlamaModel : IDisposable
         var store = WeightStore.Open(folder);
         try
         {
-            return new LlamaModel(folder, config, store, LlamaWeights.Bind(store, config));
+            return new LlamaModel(folder, config, store, DecoderWeights.Bind(store, config));
         }
         catch
         {

@@ -7,13 +7,11 @@ using LlmQueue.Engine.Weights;
 namespace LlmQueue.Engine.Synthetic;
 
 /// <summary>
-/// Writes a random-weight Llama checkpoint in the real Hugging Face layout (config.json,
+/// Writes a random-weight checkpoint of any supported family in the real Hugging Face layout (config.json,
 /// safetensors or shards + index, tokenizer.json) so the normal loader reads it.
 /// </summary>
 public static class SyntheticCheckpoint
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static void Write(string folder, SyntheticModelSpec spec, string tokenizerJson)
     {
         ArgumentNullException.ThrowIfNull(folder);
@@ -21,7 +19,7 @@ public static class SyntheticCheckpoint
         ArgumentNullException.ThrowIfNull(tokenizerJson);
         Validate(spec);
         Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, ModelConfigReader.FileName), ConfigJson(spec));
+        File.WriteAllText(Path.Combine(folder, ModelConfigReader.FileName), SyntheticConfig.Json(spec));
         File.WriteAllText(Path.Combine(folder, LlamaModel.TokenizerFileName), tokenizerJson);
         WriteWeights(folder, spec, GenerateTensors(spec));
     }
@@ -34,77 +32,25 @@ public static class SyntheticCheckpoint
             throw new ArgumentException("All sizes and Shards must be positive.", nameof(spec));
         }
 
-        if (spec.HiddenSize % spec.NumHeads != 0 || spec.NumHeads % spec.NumKvHeads != 0 || spec.HeadDim % 2 != 0)
+        if (spec.HeadDim <= 0 || spec.HeadDim % 2 != 0 || spec.NumHeads % spec.NumKvHeads != 0)
         {
-            throw new ArgumentException("HiddenSize must split into an even head_dim per head, and NumKvHeads must divide NumHeads.", nameof(spec));
+            throw new ArgumentException("HeadDim must be positive and even, and NumKvHeads must divide NumHeads.", nameof(spec));
         }
-    }
 
-    private static string ConfigJson(SyntheticModelSpec spec)
-    {
-        var config = new Dictionary<string, object>
+        if (spec.Multimodal && spec.Family != ModelFamily.Gemma3)
         {
-            ["architectures"] = new[] { "LlamaForCausalLM" },
-            ["model_type"] = "llama",
-            ["hidden_size"] = spec.HiddenSize,
-            ["intermediate_size"] = spec.IntermediateSize,
-            ["num_hidden_layers"] = spec.NumLayers,
-            ["num_attention_heads"] = spec.NumHeads,
-            ["num_key_value_heads"] = spec.NumKvHeads,
-            ["head_dim"] = spec.HeadDim,
-            ["vocab_size"] = spec.VocabSize,
-            ["max_position_embeddings"] = spec.MaxPositionEmbeddings,
-            ["rms_norm_eps"] = spec.RmsNormEps,
-            ["rope_theta"] = spec.RopeTheta,
-            ["tie_word_embeddings"] = spec.TieWordEmbeddings,
-            ["bos_token_id"] = spec.BosTokenId,
-            ["eos_token_id"] = spec.EosTokenId,
-            ["torch_dtype"] = spec.DType == TensorDType.F32 ? "float32" : spec.DType == TensorDType.F16 ? "float16" : "bfloat16",
-        };
-        return JsonSerializer.Serialize(config, Indented);
+            throw new ArgumentException("Only Gemma 3 has a multimodal export layout.", nameof(spec));
+        }
     }
 
     private static List<SafetensorsTensor> GenerateTensors(SyntheticModelSpec spec)
     {
-        var layouts = TensorLayouts(spec);
+        var layouts = SyntheticTensors.Layouts(spec);
         var tensors = new SafetensorsTensor[layouts.Count];
         // Each tensor has its own seeded stream, so generation parallelises and sharding never changes values.
         Parallel.For(0, layouts.Count, i =>
             tensors[i] = new SafetensorsTensor(layouts[i].Name, spec.DType, layouts[i].Shape, Generate(spec, layouts[i])));
         return [.. tensors];
-    }
-
-    // Init: embeddings normal(0, InitStd); projections normal(0, 1/sqrt(fan_in)) so each sub-block's
-    // output is O(1) and outweighs the small embedding (with tied embeddings a dominant embedding
-    // makes the current token the argmax, i.e. greedy decoding repeats one token); norm gains
-    // 1 + normal(0, 0.1), near 1 but not exactly, so tests notice a dropped norm weight.
-    private static List<TensorInit> TensorLayouts(SyntheticModelSpec spec)
-    {
-        int h = spec.HiddenSize;
-        int kv = spec.NumKvHeads * spec.HeadDim;
-        int inter = spec.IntermediateSize;
-        var layouts = new List<TensorInit> { new("model.embed_tokens.weight", [spec.VocabSize, h], 0f, spec.InitStd) };
-        for (int i = 0; i < spec.NumLayers; i++)
-        {
-            string p = $"model.layers.{i}.";
-            layouts.Add(TensorInit.Norm(p + "input_layernorm.weight", h));
-            layouts.Add(TensorInit.Projection(p + "self_attn.q_proj.weight", h, h));
-            layouts.Add(TensorInit.Projection(p + "self_attn.k_proj.weight", kv, h));
-            layouts.Add(TensorInit.Projection(p + "self_attn.v_proj.weight", kv, h));
-            layouts.Add(TensorInit.Projection(p + "self_attn.o_proj.weight", h, h));
-            layouts.Add(TensorInit.Norm(p + "post_attention_layernorm.weight", h));
-            layouts.Add(TensorInit.Projection(p + "mlp.gate_proj.weight", inter, h));
-            layouts.Add(TensorInit.Projection(p + "mlp.up_proj.weight", inter, h));
-            layouts.Add(TensorInit.Projection(p + "mlp.down_proj.weight", h, inter));
-        }
-
-        layouts.Add(TensorInit.Norm("model.norm.weight", h));
-        if (!spec.TieWordEmbeddings)
-        {
-            layouts.Add(TensorInit.Projection("lm_head.weight", spec.VocabSize, h));
-        }
-
-        return layouts;
     }
 
     private static byte[] Generate(SyntheticModelSpec spec, TensorInit init)
@@ -121,18 +67,11 @@ public static class SyntheticCheckpoint
             {
                 case TensorDType.F32: values[i] = value; break;
                 case TensorDType.F16: halves[i] = BitConverter.HalfToUInt16Bits((Half)value); break;
-                default: halves[i] = RoundToBf16(value); break;
+                default: halves[i] = Float16Bits.SingleToBf16(value); break;
             }
         }
 
         return bytes;
-    }
-
-    // Round-to-nearest-even on the dropped 16 bits, as torch does for finite values.
-    private static ushort RoundToBf16(float value)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
 
     private static void WriteWeights(string folder, SyntheticModelSpec spec, List<SafetensorsTensor> tensors)

@@ -54,5 +54,5 @@ public static class SyntheticModel
 
     /// <summary>Changes whenever the spec or the generator's output could change.</summary>
     private static string Fingerprint(SyntheticModelSpec spec) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("v2|" + spec)))[..12];
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("v3|" + spec)))[..12];
 }

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 
 namespace LlmQueue.Engine.Weights;
 
-/// <summary>Exact bf16/f16 -> f32 widening, scalar and 8 lanes at a time.</summary>
+/// <summary>Exact bf16/f16 -> f32 widening, scalar and 8 lanes at a time, and f32 -> bf16 rounding.</summary>
 public static class Float16Bits
 {
     // f16 -> f32 without a table (after F. Giesen's half_to_float_fast): move exponent+mantissa into
@@ -13,6 +13,13 @@ public static class Float16Bits
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Bf16ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
+    /// <summary>f32 to bf16 bits, round-to-nearest-even on the dropped 16 bits as torch does for finite values.</summary>
+    public static ushort SingleToBf16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float F16ToSingle(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);

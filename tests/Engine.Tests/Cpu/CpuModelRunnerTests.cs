@@ -19,7 +19,7 @@ public class CpuModelRunnerTests
         using var folder = TestCheckpoints.Write(Spec with { DType = dtype, TieWordEmbeddings = tied, IntermediateSize = 100 });
         using var model = LlamaModel.Load(folder.Path);
         int[] tokens = RandomTokens(23, seed: 3);
-        var reference = new ReferenceLlama(model).Forward(tokens);
+        var reference = new ReferenceDecoder(model).Forward(tokens);
 
         using var harness = new RunnerHarness(model, blockSize: 4, numBlocks: 16, seed: 1);
         var prefill = harness.Step((0, tokens[..20], true));

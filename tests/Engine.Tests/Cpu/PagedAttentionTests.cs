@@ -6,17 +6,20 @@ namespace LlmQueue.Engine.Tests.Cpu;
 public unsafe class PagedAttentionTests
 {
     [Theory]
-    [InlineData(1, 1, 8, 1, 1, null)]
-    [InlineData(4, 2, 16, 4, 37, null)]
-    [InlineData(8, 1, 24, 3, 70, null)]
-    [InlineData(6, 3, 64, 16, 50, null)]
-    [InlineData(2, 2, 32, 5, 5, null)]
-    [InlineData(4, 2, 16, 4, 37, 1)]
-    [InlineData(4, 2, 16, 4, 37, 8)]
-    [InlineData(8, 1, 24, 3, 70, 9)]
-    [InlineData(6, 3, 64, 16, 50, 17)]
-    [InlineData(2, 2, 32, 5, 5, 64)]
-    public void Matches_dense_masked_fp64_attention_through_shuffled_block_tables(int heads, int kvHeads, int headDim, int blockSize, int length, int? window)
+    [InlineData(1, 1, 8, 1, 1, null, 0)]
+    [InlineData(4, 2, 16, 4, 37, null, 0)]
+    [InlineData(8, 1, 24, 3, 70, null, 0)]
+    [InlineData(6, 3, 64, 16, 50, null, 0)]
+    [InlineData(2, 2, 32, 5, 5, null, 0)]
+    [InlineData(4, 2, 16, 4, 37, 1, 0)]
+    [InlineData(4, 2, 16, 4, 37, 8, 0)]
+    [InlineData(8, 1, 24, 3, 70, 9, 0)]
+    [InlineData(6, 3, 64, 16, 50, 17, 0)]
+    [InlineData(2, 2, 32, 5, 5, 64, 0)]
+    [InlineData(4, 2, 16, 4, 37, null, 1.5)]
+    [InlineData(4, 2, 16, 4, 37, 8, 2)]
+    [InlineData(8, 1, 24, 3, 70, 9, 50)]
+    public void Matches_dense_masked_fp64_attention_through_shuffled_block_tables(int heads, int kvHeads, int headDim, int blockSize, int length, int? window, double softcap)
     {
         var random = new Random((heads * 1000) + (headDim * 10) + length + (window ?? 0));
         int blocksNeeded = (length + blockSize - 1) / blockSize;
@@ -56,8 +59,8 @@ public unsafe class PagedAttentionTests
             {
                 int kvHead = h / (heads / kvHeads);
                 PagedAttention.Attend(
-                    ToFloat(query).AsSpan(h * headDim, headDim), cache.Layer(0), kvHead, table, first, q + 1, scale, scores, output);
-                var expected = DenseAttention(query.AsSpan(h * headDim, headDim), keys, values, kvHead * headDim, first, q + 1);
+                    ToFloat(query).AsSpan(h * headDim, headDim), cache.Layer(0), kvHead, table, first, q + 1, scale, (float)softcap, scores, output);
+                var expected = DenseAttention(query.AsSpan(h * headDim, headDim), keys, values, kvHead * headDim, first, q + 1, softcap);
                 Assert.True(Compare.RelativeError(output, expected) < 1e-5, $"query {q} head {h}");
             }
         }
@@ -107,8 +110,11 @@ public unsafe class PagedAttentionTests
         }
     }
 
-    /// <summary>Softmax attention over all positions 0..length-1 with those before <paramref name="first"/> masked to -inf.</summary>
-    private static double[] DenseAttention(ReadOnlySpan<double> q, double[][] keys, double[][] values, int offset, int first, int length)
+    /// <summary>
+    /// Softmax attention over all positions 0..length-1 with those before <paramref name="first"/> masked to -inf,
+    /// scores scaled by d^-0.5 and, when <paramref name="softcap"/> > 0, capped to tanh(s / cap) * cap before the mask.
+    /// </summary>
+    private static double[] DenseAttention(ReadOnlySpan<double> q, double[][] keys, double[][] values, int offset, int first, int length, double softcap)
     {
         int d = q.Length;
         var logits = new double[length];
@@ -120,7 +126,8 @@ public unsafe class PagedAttentionTests
                 dot += q[i] * keys[j][offset + i];
             }
 
-            logits[j] = j < first ? double.NegativeInfinity : dot / Math.Sqrt(d);
+            double score = dot / Math.Sqrt(d);
+            logits[j] = j < first ? double.NegativeInfinity : softcap > 0 ? Math.Tanh(score / softcap) * softcap : score;
         }
 
         double max = logits.Max();

@@ -62,8 +62,9 @@ public class ModelConfigReaderTests
     [InlineData("rms_norm_eps", "-1", "positive number")]
     [InlineData("eos_token_id", "[1, \"x\"]", "non-negative integer")]
     [InlineData("tie_word_embeddings", "\"yes\"", "true or false")]
-    [InlineData("architectures", "[\"GemmaForCausalLM\"]", "not supported")]
-    [InlineData("rope_scaling", "{\"rope_type\":\"llama3\",\"factor\":32.0}", "'llama3' is not supported")]
+    [InlineData("architectures", "[\"GemmaForCausalLM\"]", "not supported; supported: LlamaForCausalLM, Qwen2ForCausalLM")]
+    [InlineData("mlp_bias", "true", "not supported")]
+    [InlineData("hidden_act", "\"gelu\"", "'gelu' is not supported")]
     public void Invalid_or_missing_fields_name_the_file_and_field(string field, string? json, string problem)
     {
         var node = JsonNode.Parse(Llama)!.AsObject();

@@ -52,16 +52,59 @@ public class SyntheticCheckpointTests
     {
         Assert.Same(SyntheticModelSpec.Tiny, SyntheticModelSpec.Preset("tiny"));
         Assert.Same(SyntheticModelSpec.Small100M, SyntheticModelSpec.Preset("Small-100M"));
+        Assert.Same(SyntheticModelSpec.Gemma3Small, SyntheticModelSpec.Preset("gemma3-small"));
         var error = Assert.Throws<ArgumentException>(() => SyntheticModelSpec.Preset("huge"));
         Assert.Contains("huge", error.Message, StringComparison.Ordinal);
+        Assert.Contains("tiny-gemma3", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData(false, TensorDType.F32)]
-    [InlineData(true, TensorDType.BF16)]
-    public void Greedy_decoding_of_the_tiny_model_produces_varied_tokens(bool tied, TensorDType dtype)
+    [InlineData("tiny", ModelFamily.Llama)]
+    [InlineData("tiny-llama3", ModelFamily.Llama)]
+    [InlineData("tiny-qwen2", ModelFamily.Qwen2)]
+    [InlineData("tiny-qwen3", ModelFamily.Qwen3)]
+    [InlineData("tiny-gemma2", ModelFamily.Gemma2)]
+    [InlineData("tiny-gemma3", ModelFamily.Gemma3)]
+    [InlineData("gemma3-small", ModelFamily.Gemma3)]
+    public void Every_preset_is_written_once_and_loaded_through_the_real_loader(string name, ModelFamily family)
     {
-        using var folder = TestCheckpoints.Write(SyntheticModelSpec.Tiny with { TieWordEmbeddings = tied, DType = dtype });
+        using var cache = new TempDirectory();
+        var spec = SyntheticModelSpec.Preset(name);
+        string folder = SyntheticModel.EnsureWritten(cache.Path, spec, name);
+        Assert.Equal(folder, SyntheticModel.EnsureWritten(cache.Path, spec, name));
+        using var model = LlamaModel.Load(folder);
+        Assert.Equal(family, model.Config.Family);
+        Assert.Equal((spec.NumLayers, spec.HeadDim, spec.VocabSize), (model.Config.NumLayers, model.Config.HeadDim, model.Config.VocabSize));
+        using var store = WeightStore.Open(folder);
+        Assert.Equal(spec.ParameterCount, store.Tensors.Values.Sum(t => t.ElementCount));
+        Assert.NotNull(model.TokenizerPath);
+    }
+
+    [Fact]
+    public void Gemma3Small_is_shaped_like_gemma_3_270m_at_benchmark_size()
+    {
+        var spec = SyntheticModelSpec.Gemma3Small;
+        Assert.InRange(spec.ParameterCount, 30_000_000, 60_000_000);
+        using var folder = TestCheckpoints.Write(spec with { NumLayers = 12, IntermediateSize = 8, VocabSize = 300 });
+        using var model = LlamaModel.Load(folder.Path);
+        Assert.Equal([5, 11], Enumerable.Range(0, 12).Where(l => model.Config.SlidingWindowOf(l) is null));
+        Assert.Equal(128, model.Config.SlidingWindowOf(0));
+        Assert.Equal((4, 1, 128), (model.Config.NumHeads, model.Config.NumKvHeads, model.Config.HeadDim));
+        Assert.Equal(new RopeSpec(10000f), model.Config.RopeOf(0));
+        Assert.Equal(new RopeSpec(1_000_000f), model.Config.RopeOf(5));
+    }
+
+    [Theory]
+    [InlineData("tiny", false, TensorDType.F32)]
+    [InlineData("tiny", true, TensorDType.BF16)]
+    [InlineData("tiny-llama3", true, TensorDType.BF16)]
+    [InlineData("tiny-qwen2", false, TensorDType.BF16)]
+    [InlineData("tiny-qwen3", true, TensorDType.BF16)]
+    [InlineData("tiny-gemma2", true, TensorDType.BF16)]
+    [InlineData("tiny-gemma3", true, TensorDType.BF16)]
+    public void Greedy_decoding_of_the_tiny_models_produces_varied_tokens(string preset, bool tied, TensorDType dtype)
+    {
+        using var folder = TestCheckpoints.Write(SyntheticModelSpec.Preset(preset) with { TieWordEmbeddings = tied, DType = dtype });
         using var model = LlamaModel.Load(folder.Path);
         using var harness = new RunnerHarness(model, blockSize: 16, numBlocks: 8, seed: 1);
         var generated = new List<int>();
