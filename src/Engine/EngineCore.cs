@@ -119,6 +119,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         PromptTokens = _promptTokens,
         GeneratedTokens = _generatedTokens,
         Running = scheduler.RunningCount,
+        Preemptions = scheduler.TotalPreemptions,
         Waiting = scheduler.WaitingCount,
         ReclaimableKvBytes = reclaimableKvBytes,
         KvCapacityBytes = kvCapacityBytes,

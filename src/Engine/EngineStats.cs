@@ -25,6 +25,9 @@ public sealed record EngineStats
 
     public int Running { get; init; }
 
+    /// <summary>Sequences preempted (pages freed, recomputed later) because KV pages ran out.</summary>
+    public long Preemptions { get; init; }
+
     public int Waiting { get; init; }
 
     /// <summary>KV bytes free or held only by evictable cached blocks: what new work can claim.</summary>
