@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -118,11 +119,16 @@ public sealed class RemoteKvTier : IAsyncDisposable
             return false;
         }
 
-        if (_writes.Writer.TryWrite(new PendingWrite(key, header, payload.ToArray())))
+        // A pooled copy: blocks are large-object sized, and a fresh array per block would hand the engine
+        // thread gen-2 collections to pay for.
+        var copy = ArrayPool<byte>.Shared.Rent(payload.Length);
+        payload.CopyTo(copy);
+        if (_writes.Writer.TryWrite(new PendingWrite(key, header, copy)))
         {
             return true;
         }
 
+        ArrayPool<byte>.Shared.Return(copy);
         _metrics.WriteDrops[RemoteKvWriteDrop.QueueFull].Add(1);
         return false;
     }
@@ -157,7 +163,8 @@ public sealed class RemoteKvTier : IAsyncDisposable
     {
         await foreach (var write in _writes.Reader.ReadAllAsync())
         {
-            var value = _codec.Encode(write.Key, write.Header, write.Payload);
+            var value = _codec.Encode(write.Key, write.Header, write.Payload.AsSpan(0, write.Header.PayloadLength));
+            ArrayPool<byte>.Shared.Return(write.Payload);
             var (outcome, stored) = await CallStoreAsync(token => _store.SetIfAbsentAsync(write.Key, value, _ttl, token), CancellationToken.None);
             switch (outcome)
             {
@@ -234,5 +241,6 @@ public sealed class RemoteKvTier : IAsyncDisposable
     private static void ObserveLateFault(Task? pending) =>
         pending?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
+    /// <summary>A queued block; Payload is rented from the shared pool (its first Header.PayloadLength bytes count).</summary>
     private sealed record PendingWrite(string Key, KvBlockHeader Header, byte[] Payload);
 }
