@@ -15,7 +15,10 @@ public sealed class TestWorker : IAsyncDisposable
 
     public IGenerationEngine Engine => _host.Services.GetRequiredService<IGenerationEngine>();
 
-    public static async Task<TestWorker> StartAsync(RabbitMqBroker broker, string requestQueue, int drainTimeoutSeconds = 30)
+    public IServiceProvider Services => _host.Services;
+
+    /// <param name="settings">More "--Key=Value" settings, e.g. the RedisTier section.</param>
+    public static async Task<TestWorker> StartAsync(RabbitMqBroker broker, string requestQueue, int drainTimeoutSeconds = 30, params string[] settings)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         string[] args =
@@ -27,6 +30,7 @@ public sealed class TestWorker : IAsyncDisposable
             $"--Transport:RequestQueue={requestQueue}",
             $"--Transport:DrainTimeoutSeconds={drainTimeoutSeconds.ToString(inv)}",
             .. IntegrationEngine.Args,
+            .. settings,
         ];
         var builder = WorkerHost.CreateBuilder(args);
         var host = builder.Build();
