@@ -5,16 +5,24 @@ using System.Runtime.Intrinsics.X86;
 namespace LlmQueue.Engine.Cpu;
 
 /// <summary>
-/// Register-blocked y[t, r] = dot(x[t, :k], w[r, :k]) for up to 4 weight rows x <see cref="ITokenBlock.Count"/>
-/// token rows: each widened weight vector feeds every token row, so batched steps reuse each weight load
-/// that many times. One body serves every SIMD width (<see cref="ISimdWidth{TVec}"/>), weight dtype and
-/// block shape; the JIT specialises each combination and drops the token rows a shape does not have.
-/// x must be in the weight dtype's column order (<see cref="ColumnOrder"/> when it interleaves).
-/// Partial blocks repeat their last row/token (computed, not stored) to keep one kernel shape.
+/// Register-blocked y[t, r] = dot(x[t, :k], w[r, :k]) for up to 4 weight rows x 4 token rows: each
+/// widened weight vector feeds 4 token rows, so batched steps reuse every weight load 4 times.
+/// One body serves both SIMD widths (<see cref="ISimdWidth{TVec}"/>) and every weight dtype; the JIT
+/// specialises each combination. x must be in the weight dtype's column order (<see cref="ColumnOrder"/>
+/// when it interleaves). Partial blocks repeat their last row/token (computed, not stored) to keep one
+/// kernel shape; the single-token shape (decode of one sequence) is its own instantiation via
+/// <see cref="ITokenBlock"/>, so it spends no FMAs on repeated tokens.
 /// </summary>
+/// <remarks>
+/// 4 x 4 on 512-bit too: the bf16 unpacks share the two 512-bit FMA ports, so T tokens per block give at
+/// most T / (T + 1) of the FMA peak, and 6 tokens (the most whose 24 accumulators fit 32 registers) gained
+/// little at batch 16 (blocks of 6, 6, 4 instead of 4 x 4) while the JIT spilled accumulators: it keeps
+/// each raw weight load live for the second unpack, 4 more registers than 32 allow.
+/// </remarks>
 internal static unsafe class MatMulKernel
 {
     public const int Rows = 4;
+    public const int Tokens = 4;
 
     /// <summary>How far below the current block the weight prefetch runs: one row chunk of <see cref="MatMulWork"/>.</summary>
     public const int PrefetchRows = 16;
@@ -40,14 +48,12 @@ internal static unsafe class MatMulKernel
         float* x1 = x0 + ((long)Math.Min(1, tokenCount - 1) * k);
         float* x2 = x0 + ((long)Math.Min(2, tokenCount - 1) * k);
         float* x3 = x0 + ((long)Math.Min(3, tokenCount - 1) * k);
-        float* x4 = x0 + ((long)Math.Min(4, tokenCount - 1) * k);
-        float* x5 = x0 + ((long)Math.Min(5, tokenCount - 1) * k);
 
-        // a{row}{token}; the ones a shape does not use are dead and cost nothing.
-        TVec a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default;
-        TVec a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
-        TVec a20 = default, a21 = default, a22 = default, a23 = default, a24 = default, a25 = default;
-        TVec a30 = default, a31 = default, a32 = default, a33 = default, a34 = default, a35 = default;
+        // a{row}{token}
+        TVec a00 = default, a01 = default, a02 = default, a03 = default;
+        TVec a10 = default, a11 = default, a12 = default, a13 = default;
+        TVec a20 = default, a21 = default, a22 = default, a23 = default;
+        TVec a30 = default, a31 = default, a32 = default, a33 = default;
         int lanes = TSimd.Lanes;
         int group = 2 * lanes;
         int i = 0;
@@ -59,17 +65,11 @@ internal static unsafe class MatMulKernel
             var v2 = TRows.LoadLow<TSimd, TVec>(w2, i);
             var v3 = TRows.LoadLow<TSimd, TVec>(w3, i);
             Accumulate<TSimd, TVec>(v0, v1, v2, v3, x0 + i, ref a00, ref a10, ref a20, ref a30);
-            if (TTokens.Count > 1) // constant per instantiation: the JIT drops what a shape lacks
+            if (TTokens.IsBlock) // constant per instantiation: the JIT drops this for one token
             {
                 Accumulate<TSimd, TVec>(v0, v1, v2, v3, x1 + i, ref a01, ref a11, ref a21, ref a31);
                 Accumulate<TSimd, TVec>(v0, v1, v2, v3, x2 + i, ref a02, ref a12, ref a22, ref a32);
                 Accumulate<TSimd, TVec>(v0, v1, v2, v3, x3 + i, ref a03, ref a13, ref a23, ref a33);
-            }
-
-            if (TTokens.Count > 4)
-            {
-                Accumulate<TSimd, TVec>(v0, v1, v2, v3, x4 + i, ref a04, ref a14, ref a24, ref a34);
-                Accumulate<TSimd, TVec>(v0, v1, v2, v3, x5 + i, ref a05, ref a15, ref a25, ref a35);
             }
 
             int j = i + lanes;
@@ -78,33 +78,21 @@ internal static unsafe class MatMulKernel
             v2 = TRows.LoadHigh<TSimd, TVec>(w2, i);
             v3 = TRows.LoadHigh<TSimd, TVec>(w3, i);
             Accumulate<TSimd, TVec>(v0, v1, v2, v3, x0 + j, ref a00, ref a10, ref a20, ref a30);
-            if (TTokens.Count > 1)
+            if (TTokens.IsBlock)
             {
                 Accumulate<TSimd, TVec>(v0, v1, v2, v3, x1 + j, ref a01, ref a11, ref a21, ref a31);
                 Accumulate<TSimd, TVec>(v0, v1, v2, v3, x2 + j, ref a02, ref a12, ref a22, ref a32);
                 Accumulate<TSimd, TVec>(v0, v1, v2, v3, x3 + j, ref a03, ref a13, ref a23, ref a33);
             }
-
-            if (TTokens.Count > 4)
-            {
-                Accumulate<TSimd, TVec>(v0, v1, v2, v3, x4 + j, ref a04, ref a14, ref a24, ref a34);
-                Accumulate<TSimd, TVec>(v0, v1, v2, v3, x5 + j, ref a05, ref a15, ref a25, ref a35);
-            }
         }
 
         var block = new BlockOutput(y, yStride, r0, rowCount, t0, tokenCount, i, k, w0, w1, w2, w3);
         block.Put<TSimd, TVec, TRows>(0, a00, a10, a20, a30, x0);
-        if (TTokens.Count > 1)
+        if (TTokens.IsBlock)
         {
             block.Put<TSimd, TVec, TRows>(1, a01, a11, a21, a31, x1);
             block.Put<TSimd, TVec, TRows>(2, a02, a12, a22, a32, x2);
             block.Put<TSimd, TVec, TRows>(3, a03, a13, a23, a33, x3);
-        }
-
-        if (TTokens.Count > 4)
-        {
-            block.Put<TSimd, TVec, TRows>(4, a04, a14, a24, a34, x4);
-            block.Put<TSimd, TVec, TRows>(5, a05, a15, a25, a35, x5);
         }
     }
 
@@ -127,7 +115,9 @@ internal static unsafe class MatMulKernel
     /// contiguously; fetching their lines at the rate this block consumes columns (<see cref="Rows"/> x
     /// group x element size bytes per group) keeps DRAM streaming a whole row chunk ahead of the compute,
     /// so it overlaps the passes of later token blocks over the current chunk, and each core keeps more
-    /// loads in flight than the hardware prefetcher alone. Prefetches past the end of the weights are
+    /// loads in flight than the hardware prefetcher alone. Into L2, not L1: the next chunk would evict the
+    /// current chunk's weights and the token block's activations, which later passes re-read from L1
+    /// (measured ~5% faster at batch 16, no change at batch 1). Prefetches past the end of the weights are
     /// harmless (they never fault).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -140,7 +130,7 @@ internal static unsafe class MatMulKernel
             byte* ahead = w0 + (PrefetchRows * rowBytes) + ((long)column * Rows * TRows.ElementSize);
             for (int line = 0; line < bytes; line += CacheLine)
             {
-                Sse.Prefetch0(ahead + line);
+                Sse.Prefetch1(ahead + line);
             }
         }
     }

@@ -14,9 +14,9 @@ internal sealed unsafe class MatMulWork : IParallelWork, IDisposable
 {
     private const int MaxTargets = 3;
 
-    // Rows whose weights (16 x in x 2 bytes of bf16: 24-64 KiB here) stay in L1/L2 while every token
+    // Rows whose weights (16 x in x 2 bytes of bf16: 24-64 KiB here) stay in L1/L2 while every 4-token
     // block of activations passes over them. Token blocks are the outer loop within a chunk so one
-    // block's activations (4-6 x in x 4 bytes) stay in L1 too: they are 4-byte, so re-reading them for every
+    // block's activations (4 x in x 4 bytes) stay in L1 too: they are 4-byte, so re-reading them for every
     // row block would cost more cache traffic than the 2-byte weights. The kernel prefetches the next
     // chunk while the later token blocks work on this one, which hides its DRAM latency.
     private const int RowChunk = MatMulKernel.PrefetchRows;
@@ -131,11 +131,6 @@ internal sealed unsafe class MatMulWork : IParallelWork, IDisposable
         }
     }
 
-    /// <summary>
-    /// Token blocks of the widest shape the width's registers hold (6 tokens in the 32 AVX-512 registers,
-    /// 4 in 256-bit code), then a 4-token block for the rest (repeating its last token where fewer are
-    /// left) or a single token.
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first step; skip tier-0
     private void RunRows<TSimd, TVec, TRows>(in MatMulTarget target, int rowStart, int rowsPerItem)
         where TSimd : struct, ISimdWidth<TVec>
@@ -143,61 +138,28 @@ internal sealed unsafe class MatMulWork : IParallelWork, IDisposable
         where TRows : struct, IWeightRows
     {
         var weight = target.Weight;
+        int k = weight.RowLength;
+        long rowBytes = (long)k * TRows.ElementSize;
         int rowEnd = Math.Min(weight.Shape[0], rowStart + rowsPerItem);
-        var rows = new RowRange<TRows>(target, TRows.InterleavesColumns ? _xInterleaved : _x);
-        int wideTokens = TSimd.Lanes > Simd256.Lanes ? SixTokens.Count : FourTokens.Count;
+        float* x = TRows.InterleavesColumns ? _xInterleaved : _x;
         for (int chunk = rowStart; chunk < rowEnd; chunk += RowChunk)
         {
             int chunkEnd = Math.Min(rowEnd, chunk + RowChunk);
-            int t = 0;
-            for (; _tokens - t >= wideTokens; t += wideTokens)
+            for (int t = 0; t < _tokens; t += MatMulKernel.Tokens)
             {
-                if (wideTokens == SixTokens.Count)
+                int tokenCount = Math.Min(MatMulKernel.Tokens, _tokens - t);
+                for (int r = chunk; r < chunkEnd; r += MatMulKernel.Rows)
                 {
-                    rows.Run<TSimd, TVec, SixTokens>(chunk, chunkEnd, t, wideTokens);
+                    int rowCount = Math.Min(MatMulKernel.Rows, chunkEnd - r);
+                    if (tokenCount == 1)
+                    {
+                        MatMulKernel.Block<TSimd, TVec, TRows, SingleToken>(weight.Data, rowBytes, r, rowCount, x, t, 1, k, target.Output, target.OutputStride);
+                    }
+                    else
+                    {
+                        MatMulKernel.Block<TSimd, TVec, TRows, TokenBlock>(weight.Data, rowBytes, r, rowCount, x, t, tokenCount, k, target.Output, target.OutputStride);
+                    }
                 }
-                else
-                {
-                    rows.Run<TSimd, TVec, FourTokens>(chunk, chunkEnd, t, wideTokens);
-                }
-            }
-
-            for (; t < _tokens; t += FourTokens.Count)
-            {
-                int tokenCount = Math.Min(FourTokens.Count, _tokens - t);
-                if (tokenCount == 1)
-                {
-                    rows.Run<TSimd, TVec, SingleToken>(chunk, chunkEnd, t, 1);
-                }
-                else
-                {
-                    rows.Run<TSimd, TVec, FourTokens>(chunk, chunkEnd, t, tokenCount);
-                }
-            }
-        }
-    }
-
-    /// <summary>One weight and its activations: runs a token block over a range of rows.</summary>
-    private readonly struct RowRange<TRows>(in MatMulTarget target, float* x)
-        where TRows : struct, IWeightRows
-    {
-        private readonly TensorView _weight = target.Weight;
-        private readonly float* _output = target.Output;
-        private readonly int _outputStride = target.OutputStride;
-        private readonly float* _x = x;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Run<TSimd, TVec, TTokens>(int rowStart, int rowEnd, int t, int tokenCount)
-            where TSimd : struct, ISimdWidth<TVec>
-            where TVec : struct
-            where TTokens : struct, ITokenBlock
-        {
-            int k = _weight.RowLength;
-            long rowBytes = (long)k * TRows.ElementSize;
-            for (int r = rowStart; r < rowEnd; r += MatMulKernel.Rows)
-            {
-                int rowCount = Math.Min(MatMulKernel.Rows, rowEnd - r);
-                MatMulKernel.Block<TSimd, TVec, TRows, TTokens>(_weight.Data, rowBytes, r, rowCount, _x, t, tokenCount, k, _output, _outputStride);
             }
         }
     }

@@ -9,8 +9,8 @@ namespace LlmQueue.Engine.Tests.Cpu;
 public unsafe class MatMulWorkTests
 {
     // Both kernel widths (the 512-bit one falls back to 256-bit halves where AVX-512 is missing), every dtype,
-    // k below / between / above the 16- and 32-column groups, token counts that exercise the 6-, 4- and
-    // 1-token blocks and their partial (repeated-token) forms, row counts that leave partial 4-row blocks.
+    // k below / between / above the 16- and 32-column groups (scalar tails), token counts that leave partial
+    // (repeated-token) and single-token blocks, row counts that leave partial 4-row blocks.
     [Theory]
     [InlineData(TensorDType.F32, 1, 8, 1, false)]
     [InlineData(TensorDType.F32, 1, 8, 1, true)]
