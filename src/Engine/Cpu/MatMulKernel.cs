@@ -126,11 +126,23 @@ internal static unsafe class MatMulKernel
     {
         if (Sse.IsSupported)
         {
+            // 2, 4 or 8 lines; written out because the JIT keeps constant-count loops as loops.
             int bytes = group * Rows * TRows.ElementSize;
             byte* ahead = w0 + (PrefetchRows * rowBytes) + ((long)column * Rows * TRows.ElementSize);
-            for (int line = 0; line < bytes; line += CacheLine)
+            Sse.Prefetch1(ahead);
+            Sse.Prefetch1(ahead + CacheLine);
+            if (bytes > 2 * CacheLine)
             {
-                Sse.Prefetch1(ahead + line);
+                Sse.Prefetch1(ahead + (2 * CacheLine));
+                Sse.Prefetch1(ahead + (3 * CacheLine));
+            }
+
+            if (bytes > 4 * CacheLine)
+            {
+                Sse.Prefetch1(ahead + (4 * CacheLine));
+                Sse.Prefetch1(ahead + (5 * CacheLine));
+                Sse.Prefetch1(ahead + (6 * CacheLine));
+                Sse.Prefetch1(ahead + (7 * CacheLine));
             }
         }
     }
