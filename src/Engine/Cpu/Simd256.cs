@@ -48,7 +48,7 @@ internal readonly unsafe struct Simd256 : ISimdWidth<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> WidenF16(ushort* source) => Float16Bits.F16ToSingle(Vector128.Load(source));
 
-    /// <summary>[sum(a), sum(b), sum(c), sum(d)] through a transpose: six shuffles and adds fewer than four reductions.</summary>
+    /// <summary>[sum(a), sum(b), sum(c), sum(d)] by one transpose-and-add: fewer shuffles than four separate horizontal sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Transpose4Sum(Vector128<float> a, Vector128<float> b, Vector128<float> c, Vector128<float> d)
     {
