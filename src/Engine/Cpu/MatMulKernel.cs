@@ -117,7 +117,7 @@ internal static unsafe class MatMulKernel
     /// so it overlaps the passes of later token blocks over the current chunk, and each core keeps more
     /// loads in flight than the hardware prefetcher alone. Into L2, not L1: the next chunk would evict the
     /// current chunk's weights and the token block's activations, which later passes re-read from L1
-    /// (measured ~5% faster at batch 16, no change at batch 1). Prefetches past the end of the weights are
+    /// (~5% faster at batch 16 in a noisy single-thread kernel measurement, no change at batch 1). Prefetches past the end of the weights are
     /// harmless (they never fault).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
