@@ -1,12 +1,14 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using LlmQueue.Engine.Weights;
 
 namespace LlmQueue.Engine.Cpu;
 
 /// <summary>
 /// y = x · Wᵀ for up to three [out, in] weights sharing one input (q/k/v, gate/up) in a single pool
-/// dispatch, split by blocks of output rows; weights stay in their stored dtype. One instance per
-/// runner, reused every call (no per-call allocation).
+/// dispatch, split by blocks of output rows; weights stay in their stored dtype. Runs the 512-bit
+/// kernel where the CPU accelerates it, else the 256-bit one. One instance per runner, reused every
+/// call (no per-call allocation).
 /// </summary>
 internal sealed unsafe class MatMulWork : IParallelWork, IDisposable
 {
@@ -24,11 +26,25 @@ internal sealed unsafe class MatMulWork : IParallelWork, IDisposable
     private readonly int[] _firstItem = new int[MaxTargets + 1];
     private readonly int[] _rowsPerItem = new int[MaxTargets];
     private readonly NativeFloatBuffer _interleaved = new();
+    private readonly bool _wide;
     private float* _x;
     private float* _xInterleaved;
     private int _tokens;
 
-    public MatMulWork(CpuWorkerPool pool) => _pool = pool;
+    public MatMulWork(CpuWorkerPool pool)
+        : this(pool, Vector512.IsHardwareAccelerated)
+    {
+    }
+
+    /// <summary><paramref name="wide"/>: the 512-bit kernel; false forces the 256-bit one (tests cover both here).</summary>
+    internal MatMulWork(CpuWorkerPool pool, bool wide)
+    {
+        _pool = pool;
+        _wide = wide;
+    }
+
+    /// <summary>Columns per kernel step: the order <see cref="ColumnOrder"/> interleaves bf16 activations in.</summary>
+    private int Group => 2 * (_wide ? Simd512.Lanes : Simd256.Lanes);
 
     public void Run(float* x, int tokens, in MatMulTarget a)
     {
@@ -63,11 +79,14 @@ internal sealed unsafe class MatMulWork : IParallelWork, IDisposable
 
         ref readonly var t = ref _targets[target];
         int rowStart = (item - _firstItem[target]) * _rowsPerItem[target];
-        switch (t.Weight.DType)
+        int rows = _rowsPerItem[target];
+        if (_wide)
         {
-            case TensorDType.BF16: RunRows<Bf16Rows>(t, rowStart, _rowsPerItem[target]); break;
-            case TensorDType.F16: RunRows<F16Rows>(t, rowStart, _rowsPerItem[target]); break;
-            default: RunRows<F32Rows>(t, rowStart, _rowsPerItem[target]); break;
+            RunRows<Simd512, Vector512<float>>(t, rowStart, rows);
+        }
+        else
+        {
+            RunRows<Simd256, Vector256<float>>(t, rowStart, rows);
         }
     }
 
@@ -84,7 +103,7 @@ internal sealed unsafe class MatMulWork : IParallelWork, IDisposable
                 // Once per dispatch (T x k floats, small next to the matmul) rather than per row block.
                 int k = _targets[i].Weight.RowLength;
                 _interleaved.EnsureCapacity((long)tokens * k);
-                ColumnOrder.Interleave(x, _interleaved.Pointer, tokens, k);
+                ColumnOrder.Interleave(x, _interleaved.Pointer, tokens, k, Group);
                 _xInterleaved = _interleaved.Pointer;
             }
 
@@ -100,13 +119,27 @@ internal sealed unsafe class MatMulWork : IParallelWork, IDisposable
         _pool.Run(this, items);
     }
 
+    private void RunRows<TSimd, TVec>(in MatMulTarget target, int rowStart, int rowsPerItem)
+        where TSimd : struct, ISimdWidth<TVec>
+        where TVec : struct
+    {
+        switch (target.Weight.DType)
+        {
+            case TensorDType.BF16: RunRows<TSimd, TVec, Bf16Rows>(target, rowStart, rowsPerItem); break;
+            case TensorDType.F16: RunRows<TSimd, TVec, F16Rows>(target, rowStart, rowsPerItem); break;
+            default: RunRows<TSimd, TVec, F32Rows>(target, rowStart, rowsPerItem); break;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first step; skip tier-0
-    private void RunRows<TRows>(in MatMulTarget target, int rowStart, int rowsPerItem)
+    private void RunRows<TSimd, TVec, TRows>(in MatMulTarget target, int rowStart, int rowsPerItem)
+        where TSimd : struct, ISimdWidth<TVec>
+        where TVec : struct
         where TRows : struct, IWeightRows
     {
         var weight = target.Weight;
         int k = weight.RowLength;
-        long rowBytes = (long)k * weight.DType.ElementSize();
+        long rowBytes = (long)k * TRows.ElementSize;
         int rowEnd = Math.Min(weight.Shape[0], rowStart + rowsPerItem);
         float* x = TRows.InterleavesColumns ? _xInterleaved : _x;
         for (int chunk = rowStart; chunk < rowEnd; chunk += RowChunk)
@@ -120,11 +153,11 @@ internal sealed unsafe class MatMulWork : IParallelWork, IDisposable
                     int rowCount = Math.Min(MatMulKernel.Rows, chunkEnd - r);
                     if (tokenCount == 1)
                     {
-                        MatMulKernel.Block<TRows, SingleToken>(weight.Data, rowBytes, r, rowCount, x, t, 1, k, target.Output, target.OutputStride);
+                        MatMulKernel.Block<TSimd, TVec, TRows, SingleToken>(weight.Data, rowBytes, r, rowCount, x, t, 1, k, target.Output, target.OutputStride);
                     }
                     else
                     {
-                        MatMulKernel.Block<TRows, TokenBlock>(weight.Data, rowBytes, r, rowCount, x, t, tokenCount, k, target.Output, target.OutputStride);
+                        MatMulKernel.Block<TSimd, TVec, TRows, TokenBlock>(weight.Data, rowBytes, r, rowCount, x, t, tokenCount, k, target.Output, target.OutputStride);
                     }
                 }
             }

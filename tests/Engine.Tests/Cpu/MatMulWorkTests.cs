@@ -8,13 +8,25 @@ namespace LlmQueue.Engine.Tests.Cpu;
 
 public unsafe class MatMulWorkTests
 {
+    // Both kernel widths (the 512-bit one falls back to 256-bit halves where AVX-512 is missing), every dtype,
+    // k below / between / above the 16- and 32-column groups (scalar tails), token counts that leave partial
+    // (repeated-token) and single-token blocks, row counts that leave partial 4-row blocks.
     [Theory]
-    [InlineData(TensorDType.F32, 1, 8, 1)]
-    [InlineData(TensorDType.BF16, 7, 37, 3)]
-    [InlineData(TensorDType.F16, 33, 64, 9)]
-    [InlineData(TensorDType.BF16, 130, 100, 70)]
-    [InlineData(TensorDType.F32, 5, 19, 16)]
-    public void Fused_matmul_matches_fp64_for_every_target(TensorDType dtype, int rows, int k, int tokens)
+    [InlineData(TensorDType.F32, 1, 8, 1, false)]
+    [InlineData(TensorDType.F32, 1, 8, 1, true)]
+    [InlineData(TensorDType.BF16, 7, 37, 3, false)]
+    [InlineData(TensorDType.BF16, 7, 37, 3, true)]
+    [InlineData(TensorDType.F16, 33, 64, 9, false)]
+    [InlineData(TensorDType.F16, 33, 72, 9, true)]
+    [InlineData(TensorDType.BF16, 130, 100, 70, false)]
+    [InlineData(TensorDType.BF16, 130, 100, 70, true)]
+    [InlineData(TensorDType.F32, 5, 19, 16, false)]
+    [InlineData(TensorDType.F32, 5, 83, 16, true)]
+    [InlineData(TensorDType.BF16, 18, 96, 16, true)]
+    [InlineData(TensorDType.BF16, 21, 31, 11, true)]
+    [InlineData(TensorDType.F16, 9, 47, 13, true)]
+    [InlineData(TensorDType.BF16, 6, 160, 5, false)]
+    public void Fused_matmul_matches_fp64_for_every_target(TensorDType dtype, int rows, int k, int tokens, bool wide)
     {
         var random = new Random(rows + k + tokens);
         using var dir = new TempDirectory();
@@ -25,7 +37,7 @@ public unsafe class MatMulWorkTests
         var x = Enumerable.Range(0, tokens * k).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
 
         using var pool = new CpuWorkerPool(2);
-        using var work = new MatMulWork(pool);
+        using var work = new MatMulWork(pool, wide);
         var outputs = rowCounts.Select(r => new float[tokens * r]).ToArray();
         fixed (float* px = x)
         fixed (float* y0 = outputs[0])
