@@ -17,6 +17,9 @@ public sealed class RemoteKvTier : IAsyncDisposable
 {
     public const string MeterName = RemoteKvMetrics.MeterName;
 
+    /// <summary>Most writes sent together by one drain pass.</summary>
+    private const int MaxWriteBatch = 64;
+
     private readonly IRemoteKvStore _store;
     private readonly KvBlockCodec _codec;
     private readonly TimeProvider _time;
@@ -159,29 +162,45 @@ public sealed class RemoteKvTier : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// Sends what is queued in batches: every write waiting when the drain wakes goes out at once (pipelined on
+    /// the connection) and the batch is awaited together, so a burst of blocks costs one wake-up, not one per block.
+    /// </summary>
     private async Task DrainWritesAsync()
     {
-        await foreach (var write in _writes.Reader.ReadAllAsync())
+        var batch = new List<Task>();
+        while (await _writes.Reader.WaitToReadAsync())
         {
-            var value = _codec.Encode(write.Key, write.Header, write.Payload.AsSpan(0, write.Header.PayloadLength));
-            ArrayPool<byte>.Shared.Return(write.Payload);
-            var (outcome, stored) = await CallStoreAsync(token => _store.SetIfAbsentAsync(write.Key, value, _ttl, token), CancellationToken.None);
-            switch (outcome)
+            while (batch.Count < MaxWriteBatch && _writes.Reader.TryRead(out var write))
             {
-                case CallOutcome.Succeeded when stored:
-                    _metrics.ValuesWritten.Add(1);
-                    _metrics.BytesWritten.Add(value.Length);
-                    break;
-                case CallOutcome.Succeeded:
-                    _metrics.ValuesAlreadyPresent.Add(1);
-                    break;
-                case CallOutcome.ShortCircuited:
-                    _metrics.WriteDrops[RemoteKvWriteDrop.BreakerOpen].Add(1);
-                    break;
-                default:
-                    _metrics.WriteDrops[RemoteKvWriteDrop.Fault].Add(1);
-                    break;
+                batch.Add(WriteAsync(write));
             }
+
+            await Task.WhenAll(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteAsync(PendingWrite write)
+    {
+        var value = _codec.Encode(write.Key, write.Header, write.Payload.AsSpan(0, write.Header.PayloadLength));
+        ArrayPool<byte>.Shared.Return(write.Payload);
+        var (outcome, stored) = await CallStoreAsync(token => _store.SetIfAbsentAsync(write.Key, value, _ttl, token), CancellationToken.None);
+        switch (outcome)
+        {
+            case CallOutcome.Succeeded when stored:
+                _metrics.ValuesWritten.Add(1);
+                _metrics.BytesWritten.Add(value.Length);
+                break;
+            case CallOutcome.Succeeded:
+                _metrics.ValuesAlreadyPresent.Add(1);
+                break;
+            case CallOutcome.ShortCircuited:
+                _metrics.WriteDrops[RemoteKvWriteDrop.BreakerOpen].Add(1);
+                break;
+            default:
+                _metrics.WriteDrops[RemoteKvWriteDrop.Fault].Add(1);
+                break;
         }
     }
 
