@@ -83,7 +83,8 @@ public sealed class RemotePrefixConnector : IKvConnector
 
     public void Load(KvSequence sequence, int fromBlock, int blocks)
     {
-        var lookup = StateOf(sequence).Lookup ?? throw new InvalidOperationException("Load without a finished lookup.");
+        var state = StateOf(sequence);
+        var lookup = state.Lookup ?? throw new InvalidOperationException("Load without a finished lookup.");
         for (var b = fromBlock; b < fromBlock + blocks; b++)
         {
             for (var t = 0; t < _headers.Length; t++)
@@ -99,7 +100,10 @@ public sealed class RemotePrefixConnector : IKvConnector
             }
         }
 
+        // Consumed: the blocks are local now. Should the sequence come back (preempted) and miss them locally,
+        // it asks the tier afresh.
         lookup.ReleasePayloads();
+        state.Lookup = null;
         LoadedTokens += (long)blocks * _pool.Layout.BlockTokens;
     }
 

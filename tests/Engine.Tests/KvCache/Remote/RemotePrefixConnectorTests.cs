@@ -30,6 +30,35 @@ public class RemotePrefixConnectorTests(TinyModelFixture model) : IClassFixture<
     }
 
     [Fact]
+    public async Task Remote_loads_under_preemption_keep_outputs_exact()
+    {
+        var store = new FakeRemoteKvStore();
+        var prompts = new[] { " first", " second", " third", " fourth" }.Select(s => Prompt + s).ToArray();
+        var cold = new List<GenerationResult>();
+        foreach (var prompt in prompts)
+        {
+            cold.Add((await RunAsync(store, prompt)).Result);
+        }
+
+        // Replica B runs them together in a pool too small for all: sequences preempted after a remote load come
+        // back to a local hit or ask the tier again.
+        var tier = NewTier(store);
+        GenerationResult[] warm;
+        EngineStats stats;
+        var longest = cold.Max(r => r.PromptTokens + r.CompletionTokens);
+        await using (var engine = model.CreateEngine(blockSize: BlockSize, kvBlocks: (longest / BlockSize) + 4, remoteTier: tier, fingerprint: "tiny-test"))
+        {
+            warm = await Task.WhenAll(prompts.Select(p => engine.Submit(Request(p, salt: null)).Completion));
+            stats = engine.GetStats();
+        }
+
+        await tier.DisposeAsync();
+        Assert.Equal(cold.Select(r => r.TokenIds), warm.Select(r => r.TokenIds));
+        Assert.True(stats.Preemptions > 0);
+        Assert.True(stats.RemotePromptTokens > 0);
+    }
+
+    [Fact]
     public async Task Another_tenant_gets_no_remote_hit_and_the_same_tenant_does()
     {
         var store = new FakeRemoteKvStore();
@@ -98,24 +127,29 @@ public class RemotePrefixConnectorTests(TinyModelFixture model) : IClassFixture<
     private async Task<(GenerationResult Result, RemoteKvStats Stats, long RemoteTokens)> RunAsync(
         FakeRemoteKvStore store, string prompt, string? salt = null, string? fingerprint = "tiny-test")
     {
-        var tier = new RemoteKvTier(store, new RemoteKvOptions { ConnectionString = "fake", Secret = "a-test-secret-of-some-length", BreakerThreshold = 1000 });
+        var tier = NewTier(store);
         GenerationResult result;
         long remoteTokens;
         await using (var engine = model.CreateEngine(blockSize: BlockSize, remoteTier: tier, fingerprint: fingerprint))
         {
-            result = await engine.Submit(new GenerationRequest
-            {
-                RequestId = Guid.NewGuid().ToString("N"),
-                Prompt = prompt,
-                CacheSalt = salt,
-                Sampling = new SamplingSettings { Seed = 7, MaxTokens = 12, Temperature = 0.8f, IgnoreEos = true },
-            }).Completion;
+            result = await engine.Submit(Request(prompt, salt)).Completion;
             remoteTokens = engine.GetStats().RemotePromptTokens;
         }
 
         await tier.DisposeAsync(); // flushes the write-behind queue
         return (result, tier.Stats, remoteTokens);
     }
+
+    private static RemoteKvTier NewTier(FakeRemoteKvStore store) =>
+        new(store, new RemoteKvOptions { ConnectionString = "fake", Secret = "a-test-secret-of-some-length", BreakerThreshold = 1000 });
+
+    private static GenerationRequest Request(string prompt, string? salt) => new()
+    {
+        RequestId = Guid.NewGuid().ToString("N"),
+        Prompt = prompt,
+        CacheSalt = salt,
+        Sampling = new SamplingSettings { Seed = 7, MaxTokens = 12, Temperature = 0.8f, IgnoreEos = true },
+    };
 
     private static byte[] FlipLastPayloadByte(byte[] value)
     {
