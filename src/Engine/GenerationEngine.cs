@@ -20,6 +20,7 @@ public sealed class GenerationEngine : IGenerationEngine
     private readonly ITokenizer _tokenizer;
     private readonly JengaKvCache _kvCache;
     private readonly RemotePrefixConnector? _remote;
+    private readonly EngineMetrics _metrics;
     private readonly EngineCore _core;
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
@@ -70,6 +71,7 @@ public sealed class GenerationEngine : IGenerationEngine
         var scheduler = new Scheduler(new SchedulerLimits(options.MaxBatchTokens, options.MaxRunningRequests), _kvCache, _remote);
         _core = new EngineCore(runner, scheduler, contextLength, runner.Config.EosTokenIds.ToHashSet());
         _stats = Stats();
+        _metrics = new EngineMetrics(GetStats, this);
         _loop = new Thread(RunLoop) { IsBackground = true, Name = "llmq-engine" };
         _loop.Start();
     }
@@ -127,6 +129,7 @@ public sealed class GenerationEngine : IGenerationEngine
             _loop.Join();
             _runner.Dispose();
             _modelLifetime?.Dispose();
+            _metrics.Dispose();
             _wake.Dispose();
         }
 

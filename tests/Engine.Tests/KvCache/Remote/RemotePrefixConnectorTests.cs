@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Engine.Sampling;
 
@@ -134,10 +135,37 @@ public class RemotePrefixConnectorTests(TinyModelFixture model) : IClassFixture<
         {
             result = await engine.Submit(Request(prompt, salt)).Completion;
             remoteTokens = engine.GetStats().RemotePromptTokens;
+            Assert.Equal(
+                (result.CachedPromptTokens - remoteTokens, remoteTokens),
+                (CachedTokensMetric(engine, "local"), CachedTokensMetric(engine, "remote")));
         }
 
         await tier.DisposeAsync(); // flushes the write-behind queue
         return (result, tier.Stats, remoteTokens);
+    }
+
+    /// <summary>The engine's "llmq.engine.cached_prompt_tokens" counter for one source, read through a MeterListener.</summary>
+    private static long CachedTokensMetric(GenerationEngine engine, string source)
+    {
+        long value = -1;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter.Scope, engine) && instrument.Name == "llmq.engine.cached_prompt_tokens")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, measurement, tags, _) =>
+        {
+            if (tags.ToArray().Contains(new KeyValuePair<string, object?>("source", source)))
+            {
+                value = measurement;
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return value;
     }
 
     private static RemoteKvTier NewTier(FakeRemoteKvStore store) =>
