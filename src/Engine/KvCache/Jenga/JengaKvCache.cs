@@ -22,12 +22,11 @@ public sealed class JengaKvCache
     private readonly int[][] _nodeOf;
     private readonly EvictableLru[] _lru;
     private readonly int[] _largeReferenced;
-    private readonly long[] _largeStamp;
+    private readonly EvictableLru _idleLarge;
     private readonly Func<int, int, int> _firstNeededAtHit;
     private readonly List<int> _subtree = [];
     private readonly List<int> _leaves = [];
     private readonly int _windowBlocks;
-    private long _clock;
 
     public JengaKvCache(KvPoolLayout layout, long budgetBytes, string modelFingerprint, bool enablePrefixCaching = true)
     {
@@ -43,7 +42,7 @@ public sealed class JengaKvCache
         _allocator = new TwoLevelPageAllocator(layout, (int)largePages);
         _hasher = new PrefixHasher(modelFingerprint);
         _largeReferenced = new int[largePages];
-        _largeStamp = new long[largePages];
+        _idleLarge = new EvictableLru((int)largePages);
         var types = layout.TypeCount;
         _refCount = new int[types][];
         _nodeOf = new int[types][];
@@ -450,15 +449,7 @@ public sealed class JengaKvCache
             return true;
         }
 
-        var victim = -1;
-        for (var largePage = 0; largePage < _allocator.LargePages; largePage++)
-        {
-            if (_allocator.OwnerOf(largePage) >= 0 && _largeReferenced[largePage] == 0 && (victim < 0 || _largeStamp[largePage] < _largeStamp[victim]))
-            {
-                victim = largePage;
-            }
-        }
-
+        var victim = _idleLarge.Oldest;
         if (victim < 0)
         {
             return false;
@@ -604,7 +595,18 @@ public sealed class JengaKvCache
         if (_refCount[type][page] == 0)
         {
             _lru[type].Remove(page);
-            _allocator.Release(type, page);
+            Release(type, page);
+        }
+    }
+
+    /// <summary>Gives a small page back to the allocator; a large page that empties leaves the idle list with it.</summary>
+    private void Release(int type, int page)
+    {
+        var largePage = _allocator.LargePageOf(type, page);
+        _allocator.Release(type, page);
+        if (_allocator.OwnerOf(largePage) < 0 && _idleLarge.Contains(largePage))
+        {
+            _idleLarge.Remove(largePage);
         }
     }
 
@@ -617,7 +619,11 @@ public sealed class JengaKvCache
                 _lru[type].Remove(page);
             }
 
-            _largeReferenced[_allocator.LargePageOf(type, page)]++;
+            var largePage = _allocator.LargePageOf(type, page);
+            if (_largeReferenced[largePage]++ == 0 && _idleLarge.Contains(largePage))
+            {
+                _idleLarge.Remove(largePage);
+            }
         }
     }
 
@@ -629,15 +635,19 @@ public sealed class JengaKvCache
         }
 
         var largePage = _allocator.LargePageOf(type, page);
-        _largeReferenced[largePage]--;
         if (_nodeOf[type][page] >= 0)
         {
             _lru[type].Append(page);
-            _largeStamp[largePage] = ++_clock;
         }
         else
         {
-            _allocator.Release(type, page);
+            Release(type, page);
+        }
+
+        // A large page whose pages are all free or merely cached is a whole-page eviction candidate, newest last.
+        if (--_largeReferenced[largePage] == 0 && _allocator.OwnerOf(largePage) >= 0)
+        {
+            _idleLarge.Append(largePage);
         }
     }
 }
