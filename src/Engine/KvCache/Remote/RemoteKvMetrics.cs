@@ -7,11 +7,13 @@ internal sealed class RemoteKvMetrics : IDisposable
 {
     public const string MeterName = "LlmQueue.RemoteKv";
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly CircuitBreaker _breaker;
 
-    public RemoteKvMetrics(CircuitBreaker breaker)
+    /// <param name="scope">The tier: the meter's scope, so listeners can tell tiers in one process apart.</param>
+    public RemoteKvMetrics(CircuitBreaker breaker, object scope)
     {
+        _meter = new Meter(new MeterOptions(MeterName) { Scope = scope });
         _breaker = breaker;
         Hits = Tally("hits", "{block}", "Blocks found in the remote tier and verified.");
         Misses = Tally("misses", "{block}", "Blocks looked up and not usable: absent, unverified, or the lookup failed.");

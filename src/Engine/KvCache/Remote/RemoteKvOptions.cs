@@ -23,6 +23,12 @@ public sealed record RemoteKvOptions
     /// <summary>Values larger than this (header and MAC included) are not written.</summary>
     public int MaxValueBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Value bytes one lookup call may ask for: a longer prefix is fetched in consecutive calls (each within the
+    /// timeout), stopping at the first block the store does not have.
+    /// </summary>
+    public int MaxLookupBytes { get; init; } = 32 * 1024 * 1024;
+
     /// <summary>Blocks waiting to be written; more are dropped rather than slowing the engine.</summary>
     public int WriteQueueCapacity { get; init; } = 256;
 
@@ -53,6 +59,7 @@ public sealed record RemoteKvOptions
 
         AddIfNotPositive(failures, section, nameof(TtlSeconds), TtlSeconds);
         AddIfNotPositive(failures, section, nameof(MaxValueBytes), MaxValueBytes);
+        AddIfNotPositive(failures, section, nameof(MaxLookupBytes), MaxLookupBytes);
         AddIfNotPositive(failures, section, nameof(WriteQueueCapacity), WriteQueueCapacity);
         AddIfNotPositive(failures, section, nameof(TimeoutMilliseconds), TimeoutMilliseconds);
         AddIfNotPositive(failures, section, nameof(BreakerThreshold), BreakerThreshold);

@@ -51,8 +51,9 @@ public sealed class RemoteKvTier : IAsyncDisposable
         _timeout = TimeSpan.FromMilliseconds(options.TimeoutMilliseconds);
         _maxValueBytes = options.MaxValueBytes;
         _keyPrefix = options.KeyPrefix;
+        MaxLookupBytes = options.MaxLookupBytes;
         _breaker = new CircuitBreaker(options.BreakerThreshold, TimeSpan.FromMilliseconds(options.BreakerCoolDownMilliseconds), _time);
-        _metrics = new RemoteKvMetrics(_breaker);
+        _metrics = new RemoteKvMetrics(_breaker, this);
         _writes = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(options.WriteQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -69,6 +70,9 @@ public sealed class RemoteKvTier : IAsyncDisposable
     }
 
     public RemoteKvStats Stats => _metrics.Snapshot();
+
+    /// <summary>Value bytes one <see cref="LookupAsync"/> call should ask for at most (RemoteKvOptions.MaxLookupBytes).</summary>
+    public int MaxLookupBytes { get; }
 
     /// <summary>The keys of one model's blocks under this deployment's key prefix.</summary>
     public RemoteKvKeys KeysFor(string modelFingerprint) => new(_keyPrefix, modelFingerprint);

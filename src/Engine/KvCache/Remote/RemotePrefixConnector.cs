@@ -171,33 +171,42 @@ public sealed class RemotePrefixConnector : IKvConnector
     }
 
     /// <summary>
-    /// One round trip for the optimistic case (the whole prompt prefix is remote); a second one only when the
-    /// full-attention run stops early and the window at that point was not fetched yet.
+    /// One round trip for the optimistic case (the whole prompt prefix is remote and within MaxLookupBytes):
+    /// full-attention types over the remaining blocks, sliding types over the window at the end. Longer runs are
+    /// fetched in consecutive calls, stopping at the first missing block; a second call for the sliding types
+    /// only when the full-attention run stops early and the window there was not fetched yet.
     /// </summary>
     private async Task<int> FindLongestHitAsync(RemoteLookup lookup, BlockHash[] hashes)
     {
         var layout = _pool.Layout;
         var local = lookup.LocalBlocks;
         var max = lookup.MaxBlocks;
-        await FetchAsync(lookup, hashes, t => layout.Types[t].IsSliding ? WindowStart(t, max, local) : local, max);
-        var end = max;
-        for (var t = 0; t < layout.TypeCount; t++)
+        var fullTypes = Enumerable.Range(0, layout.TypeCount).Where(t => !layout.Types[t].IsSliding).ToArray();
+        var fullBytesPerBlock = fullTypes.Sum(t => KvBlockCodec.ValueLength(_headers[t]));
+        var blocksPerCall = Math.Max(1, _tier.MaxLookupBytes / Math.Max(1, fullBytesPerBlock));
+        var end = fullTypes.Length == 0 ? max : local;
+        var windowFetched = false;
+        while (true)
         {
-            if (!layout.Types[t].IsSliding)
+            var (from, to) = (end, Math.Min(max, end + blocksPerCall));
+            await FetchAsync(lookup, hashes, t => layout.Types[t].IsSliding
+                ? (windowFetched ? (0, 0) : (WindowStart(t, max, local), max))
+                : (from, to));
+            windowFetched = true;
+            while (end < to && fullTypes.All(t => lookup.Payload(t, end) is not null))
             {
-                var b = local;
-                while (b < end && lookup.Payload(t, b) is not null)
-                {
-                    b++;
-                }
+                end++;
+            }
 
-                end = b;
+            if (end < to || end >= max)
+            {
+                break; // a block is missing, or the whole prompt is covered
             }
         }
 
         if (end < max && end > local)
         {
-            await FetchAsync(lookup, hashes, t => layout.Types[t].IsSliding ? WindowStart(t, end, local) : end, end);
+            await FetchAsync(lookup, hashes, t => layout.Types[t].IsSliding ? (WindowStart(t, end, local), end) : (0, 0));
         }
 
         for (var hit = end; hit > local; hit--)
@@ -211,13 +220,14 @@ public sealed class RemotePrefixConnector : IKvConnector
         return local;
     }
 
-    /// <summary>Fetches, per type, blocks [from(type), to) not fetched before: one store call per type, all in flight together.</summary>
-    private async Task FetchAsync(RemoteLookup lookup, BlockHash[] hashes, Func<int, int> from, int to)
+    /// <summary>Fetches, per type, blocks in range(type) not fetched before: one store call per type, all in flight together.</summary>
+    private async Task FetchAsync(RemoteLookup lookup, BlockHash[] hashes, Func<int, (int From, int To)> range)
     {
         var calls = new List<Task>();
         for (var t = 0; t < _headers.Length; t++)
         {
-            var blocks = Enumerable.Range(from(t), Math.Max(0, to - from(t))).Where(b => !lookup.Fetched(t, b)).ToArray();
+            var (from, to) = range(t);
+            var blocks = Enumerable.Range(from, Math.Max(0, to - from)).Where(b => !lookup.Fetched(t, b)).ToArray();
             if (blocks.Length > 0)
             {
                 var type = t;

@@ -184,10 +184,12 @@ public class RemoteKvTierTests
     {
         Put("k0", seed: 1);
         var measured = new Dictionary<string, long>();
+        await using var tier = Tier();
         using var listener = new MeterListener();
+        // Other tests' tiers publish on the same meter name in parallel: listen to this tier's meter only.
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == RemoteKvTier.MeterName)
+            if (instrument.Meter.Name == RemoteKvTier.MeterName && ReferenceEquals(instrument.Meter.Scope, tier))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -207,7 +209,6 @@ public class RemoteKvTierTests
             }
         });
         listener.Start();
-        await using var tier = Tier();
 
         await tier.LookupAsync(["k0", "k1"], _header);
         listener.RecordObservableInstruments();

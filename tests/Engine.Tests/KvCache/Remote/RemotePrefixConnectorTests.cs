@@ -31,6 +31,22 @@ public class RemotePrefixConnectorTests(TinyModelFixture model) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_prefix_larger_than_one_lookup_call_is_fetched_in_consecutive_calls()
+    {
+        var store = new FakeRemoteKvStore();
+        var cold = await RunAsync(store, Prompt);
+        var callsBefore = store.GetCalls;
+
+        // Room for about one block's value per call.
+        var warm = await RunAsync(store, Prompt, maxLookupBytes: 3 * 1024);
+
+        var blocks = (cold.Result.PromptTokens - 1) / BlockSize;
+        Assert.Equal(blocks * BlockSize, warm.Result.CachedPromptTokens);
+        Assert.Equal(cold.Result.TokenIds, warm.Result.TokenIds);
+        Assert.Equal(blocks, store.GetCalls - callsBefore);
+    }
+
+    [Fact]
     public async Task Remote_loads_under_preemption_keep_outputs_exact()
     {
         var store = new FakeRemoteKvStore();
@@ -126,9 +142,9 @@ public class RemotePrefixConnectorTests(TinyModelFixture model) : IClassFixture<
 
     /// <summary>One replica's life: a fresh engine and tier over <paramref name="store"/>, one request, then the tier flushed.</summary>
     private async Task<(GenerationResult Result, RemoteKvStats Stats, long RemoteTokens)> RunAsync(
-        FakeRemoteKvStore store, string prompt, string? salt = null, string? fingerprint = "tiny-test")
+        FakeRemoteKvStore store, string prompt, string? salt = null, string? fingerprint = "tiny-test", int maxLookupBytes = 1 << 20)
     {
-        var tier = NewTier(store);
+        var tier = NewTier(store, maxLookupBytes);
         GenerationResult result;
         long remoteTokens;
         await using (var engine = model.CreateEngine(blockSize: BlockSize, remoteTier: tier, fingerprint: fingerprint))
@@ -168,8 +184,8 @@ public class RemotePrefixConnectorTests(TinyModelFixture model) : IClassFixture<
         return value;
     }
 
-    private static RemoteKvTier NewTier(FakeRemoteKvStore store) =>
-        new(store, new RemoteKvOptions { ConnectionString = "fake", Secret = "a-test-secret-of-some-length", BreakerThreshold = 1000 });
+    private static RemoteKvTier NewTier(FakeRemoteKvStore store, int maxLookupBytes = 1 << 20) =>
+        new(store, new RemoteKvOptions { ConnectionString = "fake", Secret = "a-test-secret-of-some-length", BreakerThreshold = 1000, MaxLookupBytes = maxLookupBytes });
 
     private static GenerationRequest Request(string prompt, string? salt) => new()
     {
