@@ -1,3 +1,4 @@
+using LlmQueue.Transport.RabbitMq;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using LlmQueue.Client;
@@ -70,7 +71,7 @@ internal static class CliParser
     }
 
     /// <summary>"host:port" or "host" (port 5672); null when malformed.</summary>
-    private static RabbitMqConnection? TryParseHostPort(string text)
+    private static RabbitMqOptions? TryParseHostPort(string text)
     {
         var colon = text.LastIndexOf(':');
         var host = colon < 0 ? text : text[..colon];
@@ -80,10 +81,10 @@ internal static class CliParser
             return null;
         }
 
-        return new RabbitMqConnection { Host = host, Port = port };
+        return new RabbitMqOptions { Host = host, Port = port };
     }
 
-    private static RabbitMqConnection ParseHostPort(string text) =>
+    private static RabbitMqOptions ParseHostPort(string text) =>
         TryParseHostPort(text) ?? throw new ArgumentException($"--rabbitmq '{text}' is not host:port.", nameof(text));
 
     private static Option<string?> RabbitMqAddress(Option<string?> option)

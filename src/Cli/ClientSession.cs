@@ -1,22 +1,24 @@
 using LlmQueue.Client;
 using LlmQueue.Engine;
-using LlmQueue.Worker;
+using LlmQueue.Serving.Hosting;
+using LlmQueue.Transport.InMemory;
+using LlmQueue.Transport.RabbitMq;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace LlmQueue.Cli;
 
-/// <summary>A started host holding an <see cref="InferenceClient"/>, and the worker when it runs in-process.</summary>
+/// <summary>A started <see cref="InferenceClient"/>, and the worker host when it runs in-process.</summary>
 internal sealed class ClientSession : IAsyncDisposable
 {
-    private readonly IHost _host;
+    private readonly IHost? _host;
 
-    private ClientSession(IHost host, bool embedded)
+    private ClientSession(InferenceClient client, IHost? host)
     {
+        Client = client;
         _host = host;
-        Client = host.Services.GetRequiredService<InferenceClient>();
-        Engine = embedded ? host.Services.GetRequiredService<IGenerationEngine>() : null;
+        Engine = host?.Services.GetRequiredService<IGenerationEngine>();
     }
 
     public InferenceClient Client { get; }
@@ -24,32 +26,12 @@ internal sealed class ClientSession : IAsyncDisposable
     /// <summary>The in-process worker's engine; null when talking to remote workers.</summary>
     public IGenerationEngine? Engine { get; }
 
-    /// <summary>Hosts the worker in-process (sharing its bus with the client) on the in-memory transport or RabbitMQ.</summary>
-    public static Task<ClientSession> StartEmbeddedAsync(BrokerSettings broker, string? modelPath, CancellationToken cancellationToken)
+    /// <summary>Hosts the worker in-process, on the in-memory broker (shared with the client) or RabbitMQ.</summary>
+    public static async Task<ClientSession> StartEmbeddedAsync(BrokerSettings broker, string? modelPath, CancellationToken cancellationToken)
     {
         var builder = WorkerHost.CreateBuilder(WorkerArguments(broker, modelPath));
-        builder.Services.AddInferenceClient(options => options.RequestQueue = broker.Queue);
-        return StartAsync(builder, embedded: true, cancellationToken);
-    }
-
-    /// <summary>A client only, talking to workers elsewhere through RabbitMQ.</summary>
-    public static Task<ClientSession> StartRemoteAsync(RabbitMqConnection rabbitMq, string queue, CancellationToken cancellationToken)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddInferenceClientBus(new BrokerOptions { Kind = BrokerKind.RabbitMq, RabbitMq = rabbitMq });
-        builder.Services.AddInferenceClient(options => options.RequestQueue = queue);
-        return StartAsync(builder, embedded: false, cancellationToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Client.DisposeAsync();
-        await _host.StopAsync();
-        _host.Dispose();
-    }
-
-    private static async Task<ClientSession> StartAsync(HostApplicationBuilder builder, bool embedded, CancellationToken cancellationToken)
-    {
+        var inMemory = new InMemoryBroker();
+        builder.Services.AddSingleton(inMemory);
         // The console belongs to the CLI's own output; only problems from the host are worth showing.
         builder.Configuration["Logging:LogLevel:Default"] = nameof(LogLevel.Warning);
         builder.Services.Configure<ConsoleLifetimeOptions>(options => options.SuppressStatusMessages = true);
@@ -57,13 +39,43 @@ internal sealed class ClientSession : IAsyncDisposable
         try
         {
             await host.StartAsync(cancellationToken);
-            var session = new ClientSession(host, embedded);
-            await session.Client.StartAsync(cancellationToken);
-            return session;
+            var brokerOptions = broker.RabbitMq is { } rabbit
+                ? new BrokerOptions { Kind = BrokerKind.RabbitMq, RabbitMq = rabbit }
+                : new BrokerOptions { Kind = BrokerKind.InMemory, InMemory = inMemory };
+            return await StartClientAsync(brokerOptions, broker.Queue, host, cancellationToken);
         }
         catch
         {
             host.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A client only, talking to workers elsewhere through RabbitMQ.</summary>
+    public static Task<ClientSession> StartRemoteAsync(RabbitMqOptions rabbitMq, string queue, CancellationToken cancellationToken) =>
+        StartClientAsync(new BrokerOptions { Kind = BrokerKind.RabbitMq, RabbitMq = rabbitMq }, queue, host: null, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        if (_host is not null)
+        {
+            await _host.StopAsync();
+            _host.Dispose();
+        }
+    }
+
+    private static async Task<ClientSession> StartClientAsync(BrokerOptions broker, string queue, IHost? host, CancellationToken cancellationToken)
+    {
+        var client = new InferenceClient(broker, new InferenceClientOptions { RequestQueue = queue });
+        try
+        {
+            await client.StartAsync(cancellationToken);
+            return new ClientSession(client, host);
+        }
+        catch
+        {
+            await client.DisposeAsync();
             throw;
         }
     }

@@ -2,7 +2,7 @@ namespace LlmQueue.Client;
 
 public enum BrokerKind
 {
-    /// <summary>MassTransit's in-process transport: client and worker must share one bus.</summary>
+    /// <summary>The in-process broker: client and worker must share one <see cref="LlmQueue.Transport.InMemory.InMemoryBroker"/>.</summary>
     InMemory,
 
     RabbitMq,

@@ -1,9 +1,15 @@
+using LlmQueue.Transport.InMemory;
+using LlmQueue.Transport.RabbitMq;
+
 namespace LlmQueue.Client;
 
-/// <summary>Which broker a stand-alone client process connects to (section "Transport", like the worker's).</summary>
+/// <summary>Which broker a client connects to (the same shape as the worker's "Transport" section).</summary>
 public sealed class BrokerOptions
 {
     public BrokerKind Kind { get; set; } = BrokerKind.InMemory;
 
-    public RabbitMqConnection RabbitMq { get; set; } = new();
+    public RabbitMqOptions RabbitMq { get; set; } = new();
+
+    /// <summary>The in-process broker shared with a worker in the same process (Kind InMemory).</summary>
+    public InMemoryBroker? InMemory { get; set; }
 }

@@ -1,43 +1,43 @@
 using System.Runtime.CompilerServices;
 using LlmQueue.Contracts;
-using MassTransit;
+using LlmQueue.Transport;
 
 namespace LlmQueue.Client;
 
 /// <summary>
-/// Producer side of the queue: sends <see cref="GenerateRequest"/> to the workers and reads the replies
-/// from one private reply queue owned by this instance. Thread-safe; one instance serves many
-/// concurrent requests. Works over any MassTransit bus, including one shared with an in-process worker.
+/// Producer side of the queue: sends <see cref="GenerateRequest"/> to the workers and reads the replies from one
+/// private reply queue owned by this instance. Thread-safe; one instance serves many concurrent requests. Works on
+/// any transport, including the in-process broker shared with a worker.
 /// </summary>
 public sealed class InferenceClient : IAsyncDisposable
 {
-    private readonly IBus _bus;
-    private readonly Uri _requestAddress;
+    private readonly IClientTransport _transport;
     private readonly ReplyRouter _router = new();
     private readonly SemaphoreSlim _startLock = new(1, 1);
-    private HostReceiveEndpointHandle? _replyEndpoint;
-    private Uri? _replyAddress;
+    private bool _started;
     private bool _disposed;
 
-    public InferenceClient(IBus bus, InferenceClientOptions options)
+    /// <param name="transport">Owned by the client from here on: disposed with it.</param>
+    public InferenceClient(IClientTransport transport)
     {
-        ArgumentNullException.ThrowIfNull(bus);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.RequestQueue, "InferenceClientOptions.RequestQueue");
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.ReplyQueuePrefix, "InferenceClientOptions.ReplyQueuePrefix");
-        _bus = bus;
-        _requestAddress = new Uri($"queue:{options.RequestQueue}");
-        ReplyQueueName = $"{options.ReplyQueuePrefix}-{SanitizeForQueueName(Environment.MachineName)}-{Guid.NewGuid():N}";
+        ArgumentNullException.ThrowIfNull(transport);
+        _transport = transport;
     }
 
-    /// <summary>This instance's reply queue (requests also carry its full address as the envelope's ResponseAddress).</summary>
-    public string ReplyQueueName { get; }
+    /// <summary>A client on the broker <paramref name="broker"/> names.</summary>
+    public InferenceClient(BrokerOptions broker, InferenceClientOptions options)
+        : this(ClientTransports.Create(broker, options))
+    {
+    }
 
-    /// <summary>Connects the reply queue. Called implicitly by the first request; idempotent.</summary>
+    /// <summary>This instance's reply queue (valid after <see cref="StartAsync"/>).</summary>
+    public string ReplyQueueName => _transport.ReplyAddress.Queue;
+
+    /// <summary>Creates the reply queue and starts reading it. Called implicitly by the first request; idempotent.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_replyAddress is not null)
+        if (_started)
         {
             return;
         }
@@ -45,12 +45,10 @@ public sealed class InferenceClient : IAsyncDisposable
         await _startLock.WaitAsync(cancellationToken);
         try
         {
-            if (_replyAddress is null)
+            if (!_started)
             {
-                _replyEndpoint ??= _bus.ConnectReceiveEndpoint(
-                    new ReplyEndpointDefinition(ReplyQueueName), KebabCaseEndpointNameFormatter.Instance, ConfigureReplyEndpoint);
-                var ready = await _replyEndpoint.Ready.WaitAsync(cancellationToken);
-                _replyAddress = ready.InputAddress;
+                await _transport.StartAsync(OnReplyAsync, cancellationToken);
+                _started = true;
             }
         }
         finally
@@ -110,11 +108,7 @@ public sealed class InferenceClient : IAsyncDisposable
 
         _disposed = true;
         _router.FailAll(new ObjectDisposedException(nameof(InferenceClient)));
-        if (_replyEndpoint is { } endpoint)
-        {
-            await endpoint.StopAsync();
-        }
-
+        await _transport.DisposeAsync();
         _startLock.Dispose();
     }
 
@@ -127,7 +121,7 @@ public sealed class InferenceClient : IAsyncDisposable
         {
             RequestId = string.IsNullOrEmpty(request.RequestId) ? Guid.NewGuid().ToString("N") : request.RequestId,
             Stream = stream,
-            ReplyTo = BodyReplyTo(),
+            ReplyTo = ReplyQueueName,
         };
 
         var sequencer = new ChunkSequencer(expectChunks: stream);
@@ -165,13 +159,6 @@ public sealed class InferenceClient : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The bare queue name for the body's ReplyTo, unless the reply address carries declaration flags (a
-    /// temporary RabbitMQ queue: "?temporary=true"): a sender addressing the bare name would declare the queue
-    /// durable and the broker would refuse the mismatch, so there the envelope's ResponseAddress alone routes replies.
-    /// </summary>
-    private string? BodyReplyTo() => string.IsNullOrEmpty(_replyAddress?.Query) ? ReplyQueueName : null;
-
     private static void Accept(ChunkSequencer sequencer, object reply, List<GenerationEvent> batch)
     {
         switch (reply)
@@ -185,12 +172,10 @@ public sealed class InferenceClient : IAsyncDisposable
         }
     }
 
-    private async Task SendAsync(GenerateRequest request, CancellationToken cancellationToken)
+    private Task SendAsync(GenerateRequest request, CancellationToken cancellationToken)
     {
-        var endpoint = await _bus.GetSendEndpoint(_requestAddress);
-
-        // ResponseAddress carries the full reply address (with the broker's queue flags); ReplyTo the bare name.
-        await endpoint.Send(request, context => context.ResponseAddress = _replyAddress, cancellationToken);
+        var message = ContractCodec.Encode(request, WireFormat.Json, request.RequestId);
+        return _transport.SendRequestAsync(message with { ReplyToSessionId = _transport.ReplyAddress.SessionId }, cancellationToken);
     }
 
     private async Task PublishCancelAsync(string requestId)
@@ -202,23 +187,35 @@ public sealed class InferenceClient : IAsyncDisposable
 
         // Not the caller's token: that one is typically the reason we are cancelling.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _bus.Publish(new CancelGeneration { RequestId = requestId }, timeout.Token);
+        await _transport.PublishCancelAsync(ContractCodec.Encode(new CancelGeneration { RequestId = requestId }, WireFormat.Json, requestId), timeout.Token);
     }
 
-    private void ConfigureReplyEndpoint(IReceiveEndpointConfigurator endpoint)
+    /// <summary>Replies name their contract in a header; anything else on the reply queue is not ours and is dropped.</summary>
+    private Task OnReplyAsync(InboundMessage message)
     {
-        endpoint.Handler<TokenChunk>(context => DeliverAsync(context.Message.RequestId, context.Message));
-        endpoint.Handler<GenerateCompleted>(context => DeliverAsync(context.Message.RequestId, context.Message));
-        endpoint.Handler<GenerateFailed>(context => DeliverAsync(context.Message.RequestId, context.Message));
-    }
+        try
+        {
+            switch (message.Headers.GetValueOrDefault(MessageHeaders.MessageType))
+            {
+                case nameof(TokenChunk):
+                    var chunk = ContractCodec.Decode<TokenChunk>(message.Body, message.ContentType);
+                    _router.Deliver(chunk.RequestId, chunk);
+                    break;
+                case nameof(GenerateCompleted):
+                    var completed = ContractCodec.Decode<GenerateCompleted>(message.Body, message.ContentType);
+                    _router.Deliver(completed.RequestId, completed);
+                    break;
+                case nameof(GenerateFailed):
+                    var failed = ContractCodec.Decode<GenerateFailed>(message.Body, message.ContentType);
+                    _router.Deliver(failed.RequestId, failed);
+                    break;
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not a reply this client can read; the request it belongs to (if any) times out with its caller.
+        }
 
-    private Task DeliverAsync(string requestId, object reply)
-    {
-        _router.Deliver(requestId, reply);
         return Task.CompletedTask;
     }
-
-    /// <summary>Machine names may hold characters brokers reject in queue names.</summary>
-    private static string SanitizeForQueueName(string name) =>
-        string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-'));
 }

@@ -6,6 +6,9 @@ public static class ErrorCodes
     /// <summary>The body is not valid JSON or a field has the wrong JSON type.</summary>
     public const string MalformedMessage = "malformed_message";
 
+    /// <summary>The body is larger than the worker reads (Transport:MaxBodyBytes); it was not parsed.</summary>
+    public const string MessageTooLarge = "message_too_large";
+
     /// <summary>A field is missing or out of range.</summary>
     public const string InvalidRequest = "invalid_request";
 

@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using LlmQueue.Contracts;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Worker.Tests.Redis;
+using LlmQueue.TestKit.Serving;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LlmQueue.Integration.Tests;
 
 /// <summary>Two worker replicas (each on its own request queue, so the test decides who serves what) sharing one Redis.</summary>
 [Collection(RabbitMqGroup.Name)]
-public sealed class RedisTierTests(RabbitMqBroker broker) : IAsyncLifetime
+public sealed class RedisTierTests(RabbitMqServer broker) : IAsyncLifetime
 {
     private static readonly TimeSpan _timeout = TimeSpan.FromSeconds(60);
     private readonly SharedRedis _redis = new();
@@ -19,15 +19,16 @@ public sealed class RedisTierTests(RabbitMqBroker broker) : IAsyncLifetime
         var (queueA, queueB) = ($"llmq-redis-a-{Guid.NewGuid():N}", $"llmq-redis-b-{Guid.NewGuid():N}");
         // Key prefix of its own: the shared Redis may hold blocks of other runs of the same synthetic model.
         string[] tier = [$"--RedisTier:ConnectionString={_redis.ConnectionString}", "--RedisTier:Secret=integration-secret-0001", $"--RedisTier:KeyPrefix=it-{Guid.NewGuid():N}"];
-        await using var replicaA = await TestWorker.StartAsync(broker, queueA, 30, tier);
-        await using var replicaB = await TestWorker.StartAsync(broker, queueB, 30, tier);
-        await using var producerA = await ProducerBus.StartAsync(broker, queueA);
-        await using var producerB = await ProducerBus.StartAsync(broker, queueB);
+        var bed = new RabbitMqTestBed(broker);
+        await using var replicaA = await WorkerInstance.StartAsync(bed, queueA, null, tier);
+        await using var replicaB = await WorkerInstance.StartAsync(bed, queueB, null, tier);
+        await using var producerA = await Producers.StartAsync(broker, queueA);
+        await using var producerB = await Producers.StartAsync(broker, queueB);
         var prompt = string.Concat(Enumerable.Repeat("A system prompt every replica sees, long enough to fill several KV blocks. ", 6));
 
-        var first = await producerA.Client.GenerateAsync(Request(prompt), new CancellationTokenSource(_timeout).Token);
+        var first = await producerA.GenerateAsync(Request(prompt), new CancellationTokenSource(_timeout).Token);
         await WaitForWritesAsync(replicaA.Services.GetRequiredService<RemoteKvTier>(), first.Usage.PromptTokens / 16);
-        var second = await producerB.Client.GenerateAsync(Request(prompt), new CancellationTokenSource(_timeout).Token);
+        var second = await producerB.GenerateAsync(Request(prompt), new CancellationTokenSource(_timeout).Token);
 
         Assert.Equal(0, first.Usage.CachedPromptTokens);
         Assert.Equal((first.Usage.PromptTokens - 1) / 16 * 16, second.Usage.CachedPromptTokens);

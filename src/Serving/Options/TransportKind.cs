@@ -1,0 +1,7 @@
+namespace LlmQueue.Serving.Options;
+
+public enum TransportKind
+{
+    InMemory,
+    RabbitMq,
+}

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+
+namespace LlmQueue.Transport.InMemory;
+
+/// <summary>The worker on an <see cref="InMemoryBroker"/>: its request queue, a cancel queue of its own, replies to client queues.</summary>
+public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTransportSettings settings) : IWorkerTransport, IReplyPublisher
+{
+    private readonly CancellationTokenSource _stopReceiving = new();
+    private readonly string _cancelQueue = $"{settings.CancelTopic}-{Guid.NewGuid():N}";
+    private readonly ConcurrentDictionary<Task, byte> _loops = new();
+    private volatile TransportHealth _health = TransportHealth.Now(TransportState.Starting);
+    private int _disposed;
+
+    public string Description => $"in-memory broker, queue {settings.RequestQueue}";
+
+    public IReplyPublisher Replies => this;
+
+    public TransportHealth Health => _health;
+
+    public Task StartAsync(IDeliveryHandler handler, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var requests = broker.DeclareQueue(settings.RequestQueue);
+        broker.DeclareQueue(settings.ErrorQueue);
+        var cancels = broker.DeclareQueue(_cancelQueue);
+        broker.Subscribe(settings.CancelTopic, cancels);
+        Track(Task.Run(() => ReceiveRequestsAsync(requests, handler), CancellationToken.None));
+        Track(Task.Run(() => ReceiveCancelsAsync(cancels, handler), CancellationToken.None));
+        _health = TransportHealth.Now(TransportState.Receiving);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopReceivingAsync(CancellationToken cancellationToken)
+    {
+        await _stopReceiving.CancelAsync().ConfigureAwait(false);
+        _health = TransportHealth.Now(TransportState.Stopped, "stopped receiving");
+    }
+
+    public Task DeadLetterCopyAsync(InboundMessage message, string reason, string description, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        DeadLetter(ToOutbound(message), reason, description);
+        return Task.CompletedTask;
+    }
+
+    public Task PublishAsync(ReplyAddress address, OutboundMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return broker.TrySend(address.Queue, message)
+            ? Task.CompletedTask
+            : Task.FromException(new ReplyUndeliverableException($"no queue named '{address.Queue}' exists"));
+    }
+
+    public string? ValidateQueueName(string queue) => QueueNames.Check(queue, 255);
+
+    public async ValueTask DisposeAsync()
+    {
+        // The host closes it at the end of the drain; the container disposes it again.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopReceiving.CancelAsync().ConfigureAwait(false);
+        broker.DeleteQueue(_cancelQueue);
+        await Task.WhenAll(_loops.Keys).ConfigureAwait(false);
+        _stopReceiving.Dispose();
+    }
+
+    private async Task ReceiveRequestsAsync(InMemoryEntity queue, IDeliveryHandler handler)
+    {
+        using var slots = new SemaphoreSlim(settings.MaxInFlight, settings.MaxInFlight);
+        var stop = _stopReceiving.Token;
+        try
+        {
+            while (true)
+            {
+                await slots.WaitAsync(stop).ConfigureAwait(false);
+                var stored = await queue.Reader.ReadAsync(stop).ConfigureAwait(false);
+                queue.MarkDelivered();
+                Track(Task.Run(async () =>
+                {
+                    try
+                    {
+                        var settlement = await handler.HandleRequestAsync(ToInbound(stored)).ConfigureAwait(false);
+                        Settle(queue, stored, settlement);
+                    }
+                    finally
+                    {
+                        queue.MarkSettled();
+                        slots.Release();
+                    }
+                }, CancellationToken.None));
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped receiving; deliveries in flight are settled as they finish.
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            _health = TransportHealth.Now(TransportState.Faulted, $"queue {queue.Name} was deleted");
+        }
+    }
+
+    private async Task ReceiveCancelsAsync(InMemoryEntity queue, IDeliveryHandler handler)
+    {
+        try
+        {
+            await foreach (var stored in queue.Reader.ReadAllAsync(_stopReceiving.Token).ConfigureAwait(false))
+            {
+                handler.HandleCancel(ToInbound(stored));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+    }
+
+    private void Settle(InMemoryEntity queue, StoredMessage stored, Settlement settlement)
+    {
+        switch (settlement.Kind)
+        {
+            case SettlementKind.Requeue when stored.DeliveryCount >= settings.MaxDeliveries:
+                DeadLetter(stored.Message, "max_deliveries", $"delivered {stored.DeliveryCount} times without being settled");
+                break;
+            case SettlementKind.Requeue:
+                queue.TryEnqueue(stored with { DeliveryCount = stored.DeliveryCount + 1 });
+                break;
+            case SettlementKind.DeadLetter:
+                DeadLetter(stored.Message, settlement.Reason ?? "dead_lettered", settlement.Description ?? "");
+                break;
+        }
+    }
+
+    private void DeadLetter(OutboundMessage message, string reason, string description)
+    {
+        var headers = new Dictionary<string, string>(message.Headers, StringComparer.Ordinal)
+        {
+            [MessageHeaders.DeadLetterReason] = reason,
+            [MessageHeaders.DeadLetterDescription] = description,
+        };
+        broker.TrySend(settings.ErrorQueue, message with { Headers = headers });
+    }
+
+    private void Track(Task loop)
+    {
+        _loops.TryAdd(loop, 0);
+        loop.ContinueWith(t => _loops.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    internal static InboundMessage ToInbound(StoredMessage stored) => new()
+    {
+        Body = stored.Message.Body,
+        ContentType = stored.Message.ContentType,
+        ReplyTo = stored.Message.ReplyTo,
+        ReplyToSessionId = stored.Message.ReplyToSessionId,
+        MessageId = stored.Message.MessageId,
+        DeliveryCount = stored.DeliveryCount,
+        // The message type travels as a header, as on the other transports.
+        Headers = string.IsNullOrEmpty(stored.Message.MessageType)
+            ? stored.Message.Headers
+            : new Dictionary<string, string>(stored.Message.Headers, StringComparer.Ordinal) { [MessageHeaders.MessageType] = stored.Message.MessageType },
+    };
+
+    private static OutboundMessage ToOutbound(InboundMessage message) => new()
+    {
+        Body = message.Body,
+        ContentType = message.ContentType ?? "",
+        MessageType = message.Headers.GetValueOrDefault(MessageHeaders.MessageType, ""),
+        MessageId = message.MessageId,
+        ReplyTo = message.ReplyTo,
+        ReplyToSessionId = message.ReplyToSessionId,
+        Headers = message.Headers,
+    };
+}

@@ -1,7 +1,0 @@
-namespace LlmQueue.Worker.Options;
-
-public enum TransportKind
-{
-    InMemory,
-    RabbitMq,
-}
