@@ -26,7 +26,7 @@ start_local_servers() {
   rabbit_port="$(llmq_free_port)"
   rabbit_dist_port="$(llmq_free_port)"
   mkdir -p "$dir/mnesia" "$dir/log"
-  printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users = none\n' "$rabbit_port" > "$dir/rabbitmq.conf"
+  printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users = none\ncollect_statistics_interval = 500\n' "$rabbit_port" > "$dir/rabbitmq.conf"
   echo '[].' > "$dir/enabled_plugins"
   RABBITMQ_NODENAME="$llmq_rabbit_node" RABBITMQ_NODE_PORT="$rabbit_port" RABBITMQ_DIST_PORT="$rabbit_dist_port" \
     RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" \

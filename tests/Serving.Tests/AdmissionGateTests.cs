@@ -1,7 +1,8 @@
 using LlmQueue.Contracts;
-using LlmQueue.Worker.Admission;
+using LlmQueue.Serving.Admission;
+using LlmQueue.TestKit.Serving;
 
-namespace LlmQueue.Worker.Tests;
+namespace LlmQueue.Serving.Tests;
 
 public sealed class AdmissionGateTests
 {

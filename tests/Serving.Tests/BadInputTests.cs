@@ -1,7 +1,8 @@
 using LlmQueue.Contracts;
 using LlmQueue.Engine;
+using LlmQueue.TestKit.Serving;
 
-namespace LlmQueue.Worker.Tests;
+namespace LlmQueue.Serving.Tests;
 
 public sealed class BadInputTests
 {
@@ -54,25 +55,5 @@ public sealed class BadInputTests
         Assert.Equal(("bad", code, "sampling.maxTokens must be > 0, got -1"), (failed.RequestId, failed.Code, failed.Message));
         await host.SendAsync(new GenerateRequest { RequestId = "good", Prompt = "p" });
         Assert.Equal("good", (await host.Replies.NextAsync<GenerateCompleted>()).RequestId);
-    }
-
-    [Fact]
-    public async Task Unexpected_fault_is_retried_then_answered_once_with_internal_error()
-    {
-        var engine = new ScriptedEngine
-        {
-            Reject = request => request.RequestId == "faulty" ? new InvalidOperationException("engine bug") : null,
-            AutoDeltas = [],
-        };
-        await using var host = await WorkerTestHost.StartAsync(engine, "--Transport:RetryLimit=2");
-
-        await host.SendAsync(new GenerateRequest { RequestId = "faulty", Prompt = "p" });
-
-        var failed = await host.Replies.NextAsync<GenerateFailed>();
-        Assert.Equal(("faulty", ErrorCodes.Internal), (failed.RequestId, failed.Code));
-        Assert.DoesNotContain("engine bug", failed.Message, StringComparison.Ordinal);
-        await host.SendAsync(new GenerateRequest { RequestId = "healthy", Prompt = "p" });
-        Assert.Equal("healthy", (await host.Replies.NextAsync<GenerateCompleted>()).RequestId);
-        Assert.Equal(1 + 2 + 1, engine.SubmitCalls);
     }
 }

@@ -1,10 +1,13 @@
 using LlmQueue.Engine;
-using LlmQueue.Worker.Options;
+using LlmQueue.Serving.Hosting;
+using LlmQueue.Serving.Options;
+using LlmQueue.Transport.RabbitMq;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using LlmQueue.TestKit.Serving;
 
-namespace LlmQueue.Worker.Tests;
+namespace LlmQueue.Serving.Tests;
 
 // Not in parallel with other classes: one test sets a process-wide environment variable.
 [Collection(nameof(OptionsValidationTests))]
@@ -23,21 +26,18 @@ public sealed class OptionsValidationTests
     [InlineData(70000, "Transport:RabbitMq:Port must be 1-65535, got 70000.")]
     public void RabbitMq_port_out_of_range_is_named(int port, string expected)
     {
-        var options = new TransportOptions { Kind = TransportKind.RabbitMq, RabbitMq = new RabbitMqOptions { Port = port } };
-
-        var result = new TransportOptionsValidator().Validate(null, options);
-
-        Assert.Contains(expected, result.Failures!);
+        Assert.Contains(expected, new RabbitMqOptions { Port = port }.Validate("Transport:RabbitMq"));
     }
 
     [Fact]
     public void Every_bad_transport_field_is_reported()
     {
-        var options = new TransportOptions { RequestQueue = " ", DrainTimeoutSeconds = -1, RetryLimit = -2 };
+        var options = new TransportOptions { RequestQueue = " ", DrainTimeoutSeconds = -1, RetryLimit = -2, MaxBodyBytes = 10 };
 
         var failures = new TransportOptionsValidator().Validate(null, options).Failures!;
 
         Assert.Contains("Transport:RequestQueue must not be empty.", failures);
+        Assert.Contains("Transport:MaxBodyBytes must be 1024-268435456, got 10.", failures);
         Assert.Contains("Transport:DrainTimeoutSeconds must be 0-3600, got -1.", failures);
         Assert.Contains("Transport:RetryLimit must be 0-100, got -2.", failures);
     }

@@ -1,30 +1,24 @@
 using System.Threading.Channels;
 using LlmQueue.Contracts;
-using MassTransit;
+using LlmQueue.Transport;
+using LlmQueue.Transport.InMemory;
 
-namespace LlmQueue.Worker.Tests;
+namespace LlmQueue.Serving.Tests;
 
-/// <summary>A reply queue on the test's bus; replies are read in arrival order with a timeout.</summary>
-public sealed class ReplyCollector
+/// <summary>A reply queue on the in-process broker; replies are decoded by their type header and read in arrival order.</summary>
+public sealed class ReplyCollector : IAsyncDisposable
 {
     private readonly Channel<object> _replies = Channel.CreateUnbounded<object>();
+    private readonly InMemoryClientTransport _transport;
 
-    private ReplyCollector(string queueName) => QueueName = queueName;
+    private ReplyCollector(InMemoryClientTransport transport) => _transport = transport;
 
-    public string QueueName { get; }
+    public string QueueName => _transport.ReplyAddress.Queue;
 
-    public Uri Address => new($"queue:{QueueName}");
-
-    public static async Task<ReplyCollector> ConnectAsync(IBus bus)
+    public static async Task<ReplyCollector> ConnectAsync(InMemoryBroker broker)
     {
-        var collector = new ReplyCollector($"replies-{Guid.NewGuid():N}");
-        var handle = bus.ConnectReceiveEndpoint(collector.QueueName, endpoint =>
-        {
-            endpoint.Handler<TokenChunk>(context => collector.WriteAsync(context.Message));
-            endpoint.Handler<GenerateCompleted>(context => collector.WriteAsync(context.Message));
-            endpoint.Handler<GenerateFailed>(context => collector.WriteAsync(context.Message));
-        });
-        await handle.Ready.WaitAsync(TimeSpan.FromSeconds(10));
+        var collector = new ReplyCollector(new InMemoryClientTransport(broker, "unused", "unused", "replies"));
+        await collector._transport.StartAsync(collector.OnReplyAsync, CancellationToken.None);
         return collector;
     }
 
@@ -34,6 +28,28 @@ public sealed class ReplyCollector
         return Assert.IsType<T>(reply);
     }
 
+    /// <summary>Replies that arrived and were not read yet.</summary>
+    public IReadOnlyList<object> Drain()
+    {
+        var drained = new List<object>();
+        while (_replies.Reader.TryRead(out var reply))
+        {
+            drained.Add(reply);
+        }
 
-    private Task WriteAsync(object reply) => _replies.Writer.WriteAsync(reply).AsTask();
+        return drained;
+    }
+
+    public ValueTask DisposeAsync() => _transport.DisposeAsync();
+
+    private Task OnReplyAsync(InboundMessage message)
+    {
+        object reply = message.Headers.GetValueOrDefault(MessageHeaders.MessageType) switch
+        {
+            nameof(TokenChunk) => ContractCodec.Decode<TokenChunk>(message.Body, message.ContentType),
+            nameof(GenerateCompleted) => ContractCodec.Decode<GenerateCompleted>(message.Body, message.ContentType),
+            _ => ContractCodec.Decode<GenerateFailed>(message.Body, message.ContentType),
+        };
+        return _replies.Writer.WriteAsync(reply).AsTask();
+    }
 }

@@ -1,66 +1,62 @@
 using LlmQueue.Contracts;
-using LlmQueue.Engine;
-using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using LlmQueue.Transport;
+using LlmQueue.TestKit.Serving;
 
-namespace LlmQueue.Worker.Tests;
+namespace LlmQueue.Serving.Tests;
 
-/// <summary>The real worker host on the in-memory transport, with the scripted engine in place of the real one.</summary>
+/// <summary>The real worker host on the in-process broker, with the scripted engine in place of the real one.</summary>
 public sealed class WorkerTestHost : IAsyncDisposable
 {
     private const string RequestQueue = "llmq-test-generate";
-    private readonly IHost _host;
+    private readonly InMemoryTestBed _bed;
+    private readonly WorkerInstance _worker;
     private bool _stopped;
 
-    private WorkerTestHost(IHost host, ReplyCollector replies, SendRecorder sends)
+    private WorkerTestHost(InMemoryTestBed bed, WorkerInstance worker, ReplyCollector replies)
     {
-        _host = host;
+        _bed = bed;
+        _worker = worker;
         Replies = replies;
-        Sends = sends;
     }
-
-    public SendRecorder Sends { get; }
 
     public ReplyCollector Replies { get; }
 
-    public static Uri RequestAddress => new($"queue:{RequestQueue}");
-
-    public IBus Bus => _host.Services.GetRequiredService<IBus>();
+    public IServiceProvider Services => _worker.Services;
 
     public static async Task<WorkerTestHost> StartAsync(ScriptedEngine engine, params string[] args)
     {
-        var builder = WorkerHost.CreateBuilder(["--Logging:LogLevel:Default=Warning", "--Transport:RetryLimit=1", $"--Transport:RequestQueue={RequestQueue}", .. args]);
-        builder.Services.AddSingleton<IGenerationEngine>(engine);
-        var host = builder.Build();
-        await host.StartAsync();
-        var bus = host.Services.GetRequiredService<IBus>();
-        var sends = new SendRecorder();
-        bus.ConnectSendObserver(sends);
-        var replies = await ReplyCollector.ConnectAsync(bus);
-        return new WorkerTestHost(host, replies, sends);
+        var bed = new InMemoryTestBed();
+        var worker = await WorkerInstance.StartAsync(bed, RequestQueue, engine, ["--Transport:RetryLimit=1", .. args]);
+        return new WorkerTestHost(bed, worker, await ReplyCollector.ConnectAsync(bed.Broker));
     }
 
-    /// <summary>Sends to the request queue with the body's ReplyTo pointing at <see cref="Replies"/>.</summary>
-    public async Task SendAsync(GenerateRequest request)
+    /// <summary>Sends to the request queue with the body's replyTo pointing at <see cref="Replies"/>.</summary>
+    public Task SendAsync(GenerateRequest request)
     {
-        var endpoint = await Bus.GetSendEndpoint(RequestAddress);
-        await endpoint.Send(request with { ReplyTo = request.ReplyTo ?? Replies.QueueName });
+        _bed.Broker.TrySend(RequestQueue, ContractCodec.Encode(request with { ReplyTo = request.ReplyTo ?? Replies.QueueName }, WireFormat.Json));
+        return Task.CompletedTask;
+    }
+
+    public Task PublishCancelAsync(string requestId)
+    {
+        _bed.Broker.Publish("llmq-cancel", ContractCodec.Encode(new CancelGeneration { RequestId = requestId }, WireFormat.Json));
+        return Task.CompletedTask;
     }
 
     public async Task StopAsync()
     {
         _stopped = true;
-        await _host.StopAsync();
+        await _worker.StopAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         if (!_stopped)
         {
-            await _host.StopAsync();
+            await _worker.StopAsync();
         }
 
-        _host.Dispose();
+        await _worker.DisposeAsync();
+        await Replies.DisposeAsync();
     }
 }

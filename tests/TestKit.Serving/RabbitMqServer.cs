@@ -99,7 +99,7 @@ public sealed class RabbitMqServer : IAsyncLifetime
         Node = _ownNode;
         _ownDirectory = Directory.CreateTempSubdirectory("llmq-rabbitmq-").FullName;
         var config = Path.Combine(_ownDirectory, "rabbitmq.conf");
-        await File.WriteAllTextAsync(config, $"listeners.tcp.1 = 127.0.0.1:{Port}\nloopback_users = none\n");
+        await File.WriteAllTextAsync(config, $"listeners.tcp.1 = 127.0.0.1:{Port}\nloopback_users = none\ncollect_statistics_interval = 500\n");
         var plugins = Path.Combine(_ownDirectory, "enabled_plugins");
         await File.WriteAllTextAsync(plugins, "[].\n");
 

@@ -17,7 +17,7 @@ public sealed class MalformedMessageGenerator(int seed, string replyQueue)
     private static readonly string[] s_wrongTypes =
     [
         "\"sampling\":{\"maxTokens\":\"many\"}",
-        "\"sampling\":{\"temperature\":\"NaN\"}",
+        "\"sampling\":{\"temperature\":\"warm\"}",
         "\"stream\":\"yes\"",
         "\"priority\":\"high\"",
         "\"messages\":\"hello\"",

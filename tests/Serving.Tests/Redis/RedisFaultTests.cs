@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Worker.Redis;
+using LlmQueue.Serving.Redis;
 using StackExchange.Redis;
+using LlmQueue.TestKit.Serving;
 
-namespace LlmQueue.Worker.Tests.Redis;
+namespace LlmQueue.Serving.Tests.Redis;
 
 /// <summary>Each test runs its own redis-server, since it fills it up or kills it.</summary>
 public sealed class RedisFaultTests

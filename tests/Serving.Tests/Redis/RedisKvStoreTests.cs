@@ -1,8 +1,9 @@
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Worker.Redis;
+using LlmQueue.Serving.Redis;
 using StackExchange.Redis;
+using LlmQueue.TestKit.Serving;
 
-namespace LlmQueue.Worker.Tests.Redis;
+namespace LlmQueue.Serving.Tests.Redis;
 
 public sealed class RedisKvStoreTests(SharedRedis redis) : IClassFixture<SharedRedis>, IDisposable
 {

@@ -1,10 +1,11 @@
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Worker.Redis;
+using LlmQueue.Serving.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using LlmQueue.TestKit.Serving;
 
-namespace LlmQueue.Worker.Tests.Redis;
+namespace LlmQueue.Serving.Tests.Redis;
 
 public sealed class RedisTierRegistrationTests(SharedRedis redis) : IClassFixture<SharedRedis>
 {

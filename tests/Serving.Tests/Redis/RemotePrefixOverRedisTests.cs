@@ -2,10 +2,11 @@ using System.Diagnostics;
 using LlmQueue.Engine;
 using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Engine.Sampling;
-using LlmQueue.Worker.Redis;
+using LlmQueue.Serving.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
+using LlmQueue.TestKit.Serving;
 
-namespace LlmQueue.Worker.Tests.Redis;
+namespace LlmQueue.Serving.Tests.Redis;
 
 /// <summary>
 /// Engines built the way the worker builds them (EngineFactory, synthetic checkpoint, content fingerprint), sharing a

@@ -1,7 +1,7 @@
 using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Engine.Weights;
 
-namespace LlmQueue.Worker.Tests.Redis;
+namespace LlmQueue.Serving.Tests.Redis;
 
 /// <summary>Block-shaped values and tier settings for the Redis tests.</summary>
 internal static class TestBlocks

@@ -1,0 +1,44 @@
+using LlmQueue.Engine.Weights;
+using LlmQueue.Serving.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace LlmQueue.Serving.Tests.Hosting;
+
+public sealed class StartupFailureTests
+{
+    [Fact]
+    public void Configuration_errors_are_one_line_with_exit_code_2()
+    {
+        var (code, text) = StartupFailure.Describe(new OptionsValidationException("Transport", typeof(object), ["Transport:RabbitMq:Port must be 1-65535, got 0."]));
+
+        Assert.Equal((ExitCodes.Configuration, "Configuration error: Transport:RabbitMq:Port must be 1-65535, got 0."), (code, text));
+    }
+
+    [Fact]
+    public void Model_errors_are_one_line_with_exit_code_3()
+    {
+        var (code, text) = StartupFailure.Describe(new ModelLoadException("/models/x/config.json: file not found"));
+
+        Assert.Equal(ExitCodes.Model, code);
+        Assert.Equal("Model error: /models/x/config.json: file not found", text);
+    }
+
+    [Fact]
+    public void Bugs_keep_their_stack_trace_and_exit_code_1()
+    {
+        Exception bug;
+        try
+        {
+            throw new InvalidOperationException("oops");
+        }
+        catch (InvalidOperationException ex)
+        {
+            bug = ex;
+        }
+
+        var (code, text) = StartupFailure.Describe(bug);
+
+        Assert.Equal(ExitCodes.Unexpected, code);
+        Assert.Contains(nameof(Bugs_keep_their_stack_trace_and_exit_code_1), text, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,96 @@
+using LlmQueue.Contracts;
+using LlmQueue.TestKit.Serving;
+
+namespace LlmQueue.Serving.Tests;
+
+/// <summary>The serving core through the real host on the in-process broker (the conformance suite runs the rest on every transport).</summary>
+public sealed class RequestServerTests
+{
+    [Fact]
+    public async Task Request_fields_reach_the_engine_with_defaults_for_missing_sampling()
+    {
+        var engine = new ScriptedEngine { AutoDeltas = [] };
+        await using var host = await WorkerTestHost.StartAsync(engine);
+
+        await host.SendAsync(new GenerateRequest
+        {
+            RequestId = "mapped",
+            PromptTokenIds = [5, 6],
+            Sampling = new SamplingParams { MaxTokens = 7, Temperature = 0.5, Seed = 42, Stop = ["\n"] },
+            Priority = 2,
+            CacheSalt = "tenant",
+        });
+
+        var submitted = (await engine.NextSubmittedAsync()).Request;
+        Assert.Equal([5, 6], submitted.PromptTokenIds);
+        Assert.Null(submitted.Prompt);
+        Assert.Equal((7, 0.5f, 42L, 1f), (submitted.Sampling.MaxTokens, submitted.Sampling.Temperature, submitted.Sampling.Seed, submitted.Sampling.TopP));
+        Assert.Equal(["\n"], submitted.Sampling.StopStrings);
+        Assert.Equal((2, "tenant"), (submitted.Priority, submitted.CacheSalt));
+    }
+
+    [Fact]
+    public async Task Unstreamed_request_sends_only_the_completion()
+    {
+        var engine = new ScriptedEngine { AutoDeltas = ["x", "y"] };
+        await using var host = await WorkerTestHost.StartAsync(engine);
+
+        await host.SendAsync(new GenerateRequest { RequestId = "plain", Prompt = "p" });
+
+        var completed = await host.Replies.NextAsync<GenerateCompleted>();
+        Assert.Equal(("plain", "xy", 1), (completed.RequestId, completed.Text, completed.Attempt));
+        Assert.Empty(host.Replies.Drain());
+    }
+
+    [Fact]
+    public async Task Cancel_of_a_request_still_waiting_for_capacity_completes_it_as_cancelled_without_running_it()
+    {
+        var engine = new ScriptedEngine();
+        engine.SetAvailableSlots(0);
+        await using var host = await WorkerTestHost.StartAsync(engine);
+        var gateChecked = engine.NextSlotsReadAsync();
+        await host.SendAsync(new GenerateRequest { RequestId = "queued", Prompt = "p", Stream = true });
+        await gateChecked;
+
+        await host.PublishCancelAsync("queued");
+
+        var completed = await host.Replies.NextAsync<GenerateCompleted>();
+        Assert.Equal(("queued", FinishReasons.Cancelled, 0), (completed.RequestId, completed.FinishReason, completed.Usage.CompletionTokens));
+        Assert.Equal(0, engine.SubmitCalls);
+    }
+
+    [Fact]
+    public async Task Stop_lets_a_request_that_finishes_within_the_drain_timeout_complete()
+    {
+        var engine = new ScriptedEngine();
+        var host = await WorkerTestHost.StartAsync(engine, "--Transport:DrainTimeoutSeconds=30");
+        await host.SendAsync(new GenerateRequest { RequestId = "finishing", Prompt = "p" });
+        var generation = await engine.NextSubmittedAsync();
+
+        var stopping = host.StopAsync();
+        generation.Emit("done");
+        generation.Finish(Engine.FinishReason.Stop);
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Empty(engine.CancelCalls);
+        var completed = await host.Replies.NextAsync<GenerateCompleted>();
+        Assert.Equal(("finishing", FinishReasons.Stop), (completed.RequestId, completed.FinishReason));
+        await host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Stop_after_the_drain_timeout_cancels_without_a_final_reply()
+    {
+        var engine = new ScriptedEngine();
+        var host = await WorkerTestHost.StartAsync(engine, "--Transport:DrainTimeoutSeconds=0");
+        await host.SendAsync(new GenerateRequest { RequestId = "unfinished", Prompt = "p", Stream = true });
+        var generation = await engine.NextSubmittedAsync();
+
+        await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(["unfinished"], engine.CancelCalls);
+        Assert.True(generation.Handle.Completion.IsCompletedSuccessfully);
+        Assert.DoesNotContain(host.Replies.Drain(), reply => reply is GenerateCompleted or GenerateFailed);
+        await host.DisposeAsync();
+    }
+}
