@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using LlmQueue.Client;
 using LlmQueue.Contracts;
-using LlmQueue.Worker;
+using LlmQueue.Serving.Hosting;
+using LlmQueue.Transport.InMemory;
+using LlmQueue.Transport.RabbitMq;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,8 +26,8 @@ internal static class QueueBenchmark
         var repeats = smoke ? 1 : 3;
         var probes = smoke ? 20 : 400;
         var transport = rabbitMq is null ? "in-memory" : $"RabbitMQ {rabbitMq}";
-        using var host = await StartAsync(rabbitMq);
-        var client = host.Services.GetRequiredService<InferenceClient>();
+        var (host, client) = await StartAsync(rabbitMq);
+        using var disposeHost = host;
         await client.StartAsync();
 
         await ThroughputAsync(client, Window, stream: false); // warm-up: JIT, connections, queues
@@ -48,8 +50,9 @@ internal static class QueueBenchmark
         await host.StopAsync();
     }
 
-    private static async Task<IHost> StartAsync(string? rabbitMq)
+    private static async Task<(IHost Host, InferenceClient Client)> StartAsync(string? rabbitMq)
     {
+        var broker = new BrokerOptions { Kind = BrokerKind.InMemory, InMemory = new InMemoryBroker() };
         var args = new List<string>
         {
             "--Engine:SyntheticModel=tiny", "--Engine:ModelPath=", "--Engine:KvCacheMiB=64",
@@ -60,15 +63,24 @@ internal static class QueueBenchmark
         {
             var (hostName, port) = (rabbitMq.Split(':')[0], rabbitMq.Split(':')[1]);
             args.AddRange(["--Transport:Kind=RabbitMq", $"--Transport:RabbitMq:Host={hostName}", $"--Transport:RabbitMq:Port={port}"]);
+            broker = new BrokerOptions
+            {
+                Kind = BrokerKind.RabbitMq,
+                RabbitMq = new RabbitMqOptions { Host = hostName, Port = int.Parse(port, CultureInfo.InvariantCulture) },
+            };
         }
 
         var builder = WorkerHost.CreateBuilder([.. args]);
-        builder.Services.AddInferenceClient(options => options.RequestQueue = "llmq-bench");
+        if (broker.InMemory is { } inMemory)
+        {
+            builder.Services.AddSingleton(inMemory);
+        }
+
         builder.Services.Configure<ConsoleLifetimeOptions>(options => options.SuppressStatusMessages = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var host = builder.Build();
         await host.StartAsync();
-        return host;
+        return (host, new InferenceClient(broker, new InferenceClientOptions { RequestQueue = "llmq-bench" }));
     }
 
     private static GenerateRequest OneToken() => new()

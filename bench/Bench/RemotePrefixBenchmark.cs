@@ -6,7 +6,7 @@ using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Engine.Models;
 using LlmQueue.Engine.Sampling;
 using LlmQueue.Engine.Synthetic;
-using LlmQueue.Worker.Redis;
+using LlmQueue.Serving.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LlmQueue.Bench;

@@ -23,7 +23,7 @@ public class CliParserTests
         Assert.Equal(7, settings.Sampling.Seed);
         Assert.True(settings.Stream);
         Assert.Equal("q1", settings.Broker.Queue);
-        var rabbit = Assert.IsType<RabbitMqConnection>(settings.Broker.RabbitMq);
+        var rabbit = Assert.IsType<LlmQueue.Transport.RabbitMq.RabbitMqOptions>(settings.Broker.RabbitMq);
         Assert.Equal(("mq.local", (ushort)5673, "u", "p"), (rabbit.Host, rabbit.Port, rabbit.Username, rabbit.Password));
     }
 

@@ -1,47 +1,44 @@
 using LlmQueue.Contracts;
-using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
+using LlmQueue.Transport;
+using LlmQueue.Transport.InMemory;
 
 namespace LlmQueue.Client.Tests;
 
-/// <summary>An in-memory bus with a scripted fake worker and an <see cref="InferenceClient"/> wired as in production.</summary>
+/// <summary>The in-process broker with a scripted fake worker and an <see cref="InferenceClient"/> wired as in production.</summary>
 internal sealed class TestBus : IAsyncDisposable
 {
-    private readonly ServiceProvider _services;
-    private readonly IBusControl _bus;
+    private readonly InMemoryWorkerTransport _worker;
 
-    private TestBus(ServiceProvider services, IBusControl bus)
+    private TestBus(InMemoryWorkerTransport worker, InferenceClient client, ResponderScript script)
     {
-        _services = services;
-        _bus = bus;
+        _worker = worker;
+        Client = client;
+        Script = script;
     }
 
-    public InferenceClient Client => _services.GetRequiredService<InferenceClient>();
+    public InferenceClient Client { get; }
 
-    public ResponderScript Script => _services.GetRequiredService<ResponderScript>();
+    public ResponderScript Script { get; }
 
     public static async Task<TestBus> StartAsync(Func<GenerateRequest, IEnumerable<object>> replies)
     {
-        var services = new ServiceCollection();
-        services.AddSingleton(new ResponderScript(replies));
-        services.AddMassTransit(bus =>
+        var broker = new InMemoryBroker();
+        var options = new InferenceClientOptions();
+        var script = new ResponderScript(replies);
+        var worker = new InMemoryWorkerTransport(broker, new WorkerTransportSettings
         {
-            bus.AddConsumer<FakeResponder>().Endpoint(e => e.Name = new InferenceClientOptions().RequestQueue);
-            bus.AddConsumer<CancelListener>();
-            bus.UsingBroker(new BrokerOptions { Kind = BrokerKind.InMemory });
+            RequestQueue = options.RequestQueue,
+            CancelTopic = options.CancelTopic,
+            MaxInFlight = 16,
         });
-        services.AddInferenceClient();
-        var provider = services.BuildServiceProvider();
-        var control = provider.GetRequiredService<IBusControl>();
-        using var guard = new CancellationTokenSource(TestContext.Guard);
-        await control.StartAsync(guard.Token);
-        return new TestBus(provider, control);
+        await worker.StartAsync(new FakeResponder(script, worker), CancellationToken.None);
+        var client = new InferenceClient(new BrokerOptions { Kind = BrokerKind.InMemory, InMemory = broker }, options);
+        return new TestBus(worker, client, script);
     }
 
     public async ValueTask DisposeAsync()
     {
         await Client.DisposeAsync();
-        await _bus.StopAsync();
-        await _services.DisposeAsync();
+        await _worker.DisposeAsync();
     }
 }
