@@ -112,11 +112,17 @@ public sealed class RabbitMqRawProducer : RawProducer
     internal static async Task<RabbitMqRawProducer> StartAsync(IConnection connection, IChannel channel, string replyQueue)
     {
         var producer = new RabbitMqRawProducer(connection, channel, replyQueue);
-        var consumer = new AsyncEventingBasicConsumer(channel);
-        consumer.ReceivedAsync += (_, delivery) => producer.OnReplyAsync(delivery.Body.ToArray(),
-            RabbitMqTestBed.Header(delivery.BasicProperties, MessageHeaders.MessageType), delivery.BasicProperties.ContentType);
-        await channel.BasicConsumeAsync(replyQueue, autoAck: true, consumer);
+        await producer.ResubscribeAsync();
         return producer;
+    }
+
+    /// <summary>Consumes the reply queue (again, after the test deleted and re-declared it).</summary>
+    public async Task ResubscribeAsync()
+    {
+        var consumer = new AsyncEventingBasicConsumer(_channel);
+        consumer.ReceivedAsync += (_, delivery) => OnReplyAsync(delivery.Body.ToArray(),
+            RabbitMqTestBed.Header(delivery.BasicProperties, MessageHeaders.MessageType), delivery.BasicProperties.ContentType);
+        await _channel.BasicConsumeAsync(_replyQueue, autoAck: true, consumer);
     }
 
     public override async Task PublishAsync(

@@ -36,6 +36,9 @@ public static class WorkerHost
         });
         builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
         builder.Configuration.AddCommandLine(args);
+        // A failed start is reported once, as one line, by the caller (StartupFailure); the host would log it again
+        // with a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         var services = builder.Services;
 
         services.AddOptions<TransportOptions>().Bind(builder.Configuration.GetSection(TransportOptions.SectionName)).ValidateOnStart();

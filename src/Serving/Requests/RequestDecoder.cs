@@ -22,7 +22,7 @@ public static class RequestDecoder
         var body = message.Body;
         if (body.Length > maxBodyBytes)
         {
-            return Failed(ErrorCodes.MessageTooLarge, $"The body is {body.Length} bytes; this worker reads at most {maxBodyBytes}.", default);
+            return Failed(ErrorCodes.MessageTooLarge, $"The body is {body.Length} bytes; this worker reads at most {maxBodyBytes}.", ScanForAddress(body.Span));
         }
 
         if (body.Span.StartsWith(Encoding.UTF8.Preamble))
@@ -102,6 +102,61 @@ public static class RequestDecoder
             return new DecodedRequest();
         }
     }
+
+    /// <summary>
+    /// The request id and reply address of a body too large to parse: one forward pass of a JSON reader that
+    /// allocates only for those few property values (a 5 MB prompt is stepped over, not copied).
+    /// </summary>
+    private static DecodedRequest ScanForAddress(ReadOnlySpan<byte> body)
+    {
+        var found = new DecodedRequest();
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+        try
+        {
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                ScanObject(ref reader, ref found, envelopeMessage: false);
+            }
+        }
+        catch (JsonException)
+        {
+            // Whatever was read before the body went wrong is still useful.
+        }
+
+        return found;
+    }
+
+    private static void ScanObject(ref Utf8JsonReader reader, ref DecodedRequest found, bool envelopeMessage)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            if (!envelopeMessage && reader.TokenType == JsonTokenType.StartObject && Is(name, "message"))
+            {
+                found = found with { Format = WireFormat.MassTransitEnvelope };
+                ScanObject(ref reader, ref found, envelopeMessage: true);
+            }
+            else if (reader.TokenType == JsonTokenType.String && Is(name, "requestId"))
+            {
+                found = found with { RequestId = reader.GetString() ?? "" };
+            }
+            else if (reader.TokenType == JsonTokenType.String && Is(name, "replyTo"))
+            {
+                found = found with { BodyReplyTo = reader.GetString() };
+            }
+            else if (!envelopeMessage && reader.TokenType == JsonTokenType.String && Is(name, "responseAddress"))
+            {
+                found = found with { ResponseAddress = reader.GetString() };
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+    }
+
+    private static bool Is(string? name, string expected) => string.Equals(name, expected, StringComparison.OrdinalIgnoreCase);
 
     private static DecodedRequest Failed(string code, string text, DecodedRequest? peek) =>
         (peek ?? new DecodedRequest()) with { Failure = Failure(code, text) };

@@ -102,6 +102,20 @@ public sealed class RequestDecoderTests
     }
 
     [Theory]
+    [InlineData("""{"prompt":"PROMPT","requestId":"big","sampling":{"stop":["x"]},"replyTo":"q"}""", WireFormat.Json, "q", null)]
+    [InlineData("""{"responseAddress":"rabbitmq://h/r","message":{"prompt":"PROMPT","requestId":"big"},"messageType":["x"]}""", WireFormat.MassTransitEnvelope, null, "rabbitmq://h/r")]
+    [InlineData("""{"requestId":"big","replyTo":"q","prompt":"PROMPT""", WireFormat.Json, "q", null)]
+    public void A_body_over_the_limit_still_names_its_id_and_reply_address_wherever_they_are(string template, WireFormat format, string? replyTo, string? responseAddress)
+    {
+        var body = Encoding.UTF8.GetBytes(template.Replace("PROMPT", new string('x', 2 * Limit), StringComparison.Ordinal));
+
+        var decoded = RequestDecoder.Decode(new InboundMessage { Body = body }, Limit);
+
+        Assert.Equal((ErrorCodes.MessageTooLarge, "big", format, replyTo, responseAddress),
+            (decoded.Failure!.Code, decoded.RequestId, decoded.Format, decoded.BodyReplyTo, decoded.ResponseAddress));
+    }
+
+    [Theory]
     [InlineData("""{"RequestId":"r2","ReplyTo":"q2","Sampling":{"MaxTokens":"x"}}""", "r2", "q2")]
     [InlineData("""{"requestId": 5,"replyTo":"q","sampling":{"maxTokens":"x"}}""", "", "q")]
     public void The_peek_accepts_any_casing_and_ignores_non_string_ids(string body, string requestId, string replyTo)
