@@ -1,0 +1,9 @@
+namespace LlmQueue.TestKit.ServiceBus.Core;
+
+internal enum MessageState
+{
+    Scheduled,
+    Available,
+    Locked,
+    Deferred,
+}
