@@ -93,7 +93,7 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
 
     public bool Send(StoredMessage message, string entityPath)
     {
-        if (_closed || _credit <= 0)
+        if (_closed || _credit <= 0 || _link.IsGone())
         {
             return false;
         }
@@ -118,7 +118,7 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
     {
         lock (_env.Gate)
         {
-            if (_closed)
+            if (_closed || _link.IsGone())
             {
                 return;
             }
@@ -148,7 +148,7 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
         lock (_env.Gate)
         {
             // After close, AMQPNetLite reports unsettled deliveries as released: their locks simply run on.
-            if (_closed || PreSettled || dispositionContext.Message is not LockedDelivery delivery)
+            if (_closed || PreSettled || _link.IsGone() || dispositionContext.Message is not LockedDelivery delivery)
             {
                 return;
             }

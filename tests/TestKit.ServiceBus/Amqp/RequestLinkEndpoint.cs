@@ -10,6 +10,11 @@ internal sealed class RequestLinkEndpoint(BrokerEnvironment env, IRequestHandler
 {
     public override void OnMessage(MessageContext messageContext)
     {
+        if (messageContext.Link.IsGone())
+        {
+            return;
+        }
+
         try
         {
             var request = messageContext.Message;

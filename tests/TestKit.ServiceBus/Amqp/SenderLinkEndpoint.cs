@@ -10,6 +10,11 @@ internal sealed class SenderLinkEndpoint(BrokerEnvironment env, IEnqueueTarget t
 {
     public override void OnMessage(MessageContext messageContext)
     {
+        if (messageContext.Link.IsGone())
+        {
+            return;
+        }
+
         Error? refusal;
         try
         {

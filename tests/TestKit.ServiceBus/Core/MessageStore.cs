@@ -380,14 +380,14 @@ internal sealed partial class MessageStore : IEnqueueTarget
     /// <summary>Abandon and lost locks count a delivery; at MaxDeliveryCount the message is dead-lettered.</summary>
     private void CountFailedDelivery(StoredMessage message)
     {
-        message.DeliveryCount++;
-        if (DeadLetterQueue is not null && message.DeliveryCount >= Options.MaxDeliveryCount)
+        if (DeadLetterQueue is not null && message.DeliveryCount + 1 >= Options.MaxDeliveryCount)
         {
             DeadLetter(message, ServiceBusTestBroker.MaxDeliveryCountExceededReason,
                 $"Message could not be consumed after {Options.MaxDeliveryCount} delivery attempts.");
             return;
         }
 
+        message.DeliveryCount++;
         message.State = message.WasDeferred ? MessageState.Deferred : MessageState.Available;
     }
 
