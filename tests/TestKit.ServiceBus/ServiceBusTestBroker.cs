@@ -146,8 +146,14 @@ public sealed class ServiceBusTestBroker : IDisposable, IAsyncDisposable
         GetMessages($"{entityPath}/{EntityRegistry.DeadLetterSegment}");
 
     /// <summary>The event log (all entities, or one path exactly), oldest first.</summary>
-    public IReadOnlyList<ServiceBusTestEvent> GetEvents(string? entityPath = null) =>
-        _env.Events.Snapshot(entityPath is null ? null : e => e.EntityPath.Equals(entityPath, StringComparison.OrdinalIgnoreCase));
+    public IReadOnlyList<ServiceBusTestEvent> GetEvents(string? entityPath = null)
+    {
+        // Under the gate: an operation the client has already seen the effect of has logged all its events.
+        lock (_env.Gate)
+        {
+            return _env.Events.Snapshot(entityPath is null ? null : e => e.EntityPath.Equals(entityPath, StringComparison.OrdinalIgnoreCase));
+        }
+    }
 
     /// <summary>The first event (past or future) matching the predicate; TimeoutException if none comes in time.</summary>
     public Task<ServiceBusTestEvent> WaitForEventAsync(Func<ServiceBusTestEvent, bool> match, TimeSpan timeout) =>
@@ -227,6 +233,9 @@ public sealed class ServiceBusTestBroker : IDisposable, IAsyncDisposable
         }
 
         listener.HandlerFactory = _ => protocol;
+        // No node is registered with the host: every attach goes to the link processor. Resolving the address up
+        // front also spares ContainerHost its cast of the target, which fails for a transaction coordinator.
+        host.AddressResolver = static (_, _) => string.Empty;
         host.RegisterLinkProcessor(processor);
         return host;
     }

@@ -25,12 +25,14 @@ internal sealed partial class MessageStore
             }
 
             LockSession(named, receiver);
+            Pump();
             return;
         }
 
         if (NextFreeSessionWithMessages() is { } next)
         {
             LockSession(next, receiver);
+            Pump();
             return;
         }
 

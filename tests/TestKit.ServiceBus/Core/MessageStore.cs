@@ -136,7 +136,8 @@ internal sealed partial class MessageStore : IEnqueueTarget
             return;
         }
 
-        while (NextReceiverWithCredit() is { } receiver && FirstAvailable(sessionId: null) is { } message)
+        // Message first: the round-robin cursor only moves when a receiver actually gets something.
+        while (FirstAvailable(sessionId: null) is { } message && NextReceiverWithCredit() is { } receiver)
         {
             if (!Deliver(message, receiver, lockedUntil: _env.UtcNow + Options.LockDuration))
             {
