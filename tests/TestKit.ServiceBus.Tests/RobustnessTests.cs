@@ -74,6 +74,21 @@ public class RobustnessTests
         await AssertStillServesAsync(harness, "q", "q");
     }
 
+    [Fact]
+    public async Task The_broker_enforces_the_size_it_announces_on_attach()
+    {
+        await using var harness = BrokerHarness.Start(new ServiceBusTestBrokerOptions { MaxMessageSizeBytes = 4096 });
+        harness.Broker.CreateQueue("q");
+        await using var raw = await RawAmqpClient.ConnectAsync(harness.Broker);
+        var sender = new SenderLink(raw.Session, "big", "q");
+
+        var refused = await Assert.ThrowsAsync<AmqpException>(() => sender.SendAsync(new Message { BodySection = new Data { Binary = new byte[8192] } }));
+
+        Assert.Equal("amqp:link:message-size-exceeded", refused.Error.Condition.ToString());
+        Assert.Contains("4096", refused.Error.Description, StringComparison.Ordinal);
+        Assert.Equal(0, harness.Broker.GetCounts("q").Active);
+    }
+
     private static async Task AssertStillServesAsync(BrokerHarness harness, string sendTo, string receiveFrom)
     {
         await harness.SendAsync(sendTo, new ServiceBusMessage("still alive"));

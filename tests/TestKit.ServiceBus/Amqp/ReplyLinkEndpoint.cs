@@ -25,7 +25,16 @@ internal sealed class ReplyLinkEndpoint(ListenerLink link) : LinkEndpoint
         {
             // Mirrors ListenerLink's own credit arithmetic: a non-positive delta means the peer reset its credit.
             _credit = flowContext.Messages > 0 ? _credit + flowContext.Messages : 0;
-            Flush();
+            try
+            {
+                Flush();
+            }
+#pragma warning disable CA1031 // A response link torn down mid-flush just loses its responses; never throw into the listener.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                _waiting.Clear();
+            }
         }
     }
 

@@ -1,5 +1,4 @@
 using Amqp.Types;
-using LlmQueue.TestKit.ServiceBus.Core;
 
 namespace LlmQueue.TestKit.ServiceBus.Amqp;
 
@@ -8,8 +7,6 @@ internal static class ServiceBusNames
 {
     public const string CbsNode = "$cbs";
     public const string ManagementNode = "$management";
-    public const string DeadLetterQueue = "$DeadLetterQueue";
-    public const string Subscriptions = "Subscriptions";
 
     /// <summary>Message format of an SDK batch: each data section is one encoded message.</summary>
     public const uint BatchMessageFormat = 0x80013700;
@@ -18,11 +15,8 @@ internal static class ServiceBusNames
     public static readonly Symbol EnqueuedTime = new("x-opt-enqueued-time");
     public static readonly Symbol LockedUntil = new("x-opt-locked-until");
     public static readonly Symbol ScheduledEnqueueTime = new("x-opt-scheduled-enqueue-time");
-    public static readonly Symbol DeadLetterSource = new("x-opt-deadletter-source");
 
     public static readonly Symbol SessionFilter = new("com.microsoft:session-filter");
     public static readonly Symbol LockedUntilUtc = new("com.microsoft:locked-until-utc");
     public static readonly Symbol Timeout = new("com.microsoft:timeout");
-
-    public static readonly Symbol DeadLetterCondition = new(ErrorConditions.DeadLetter);
 }

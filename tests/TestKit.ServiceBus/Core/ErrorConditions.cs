@@ -9,5 +9,4 @@ internal static class ErrorConditions
     public const string Timeout = "com.microsoft:timeout";
     public const string MessageNotFound = "com.microsoft:message-not-found";
     public const string ArgumentError = "com.microsoft:argument-error";
-    public const string DeadLetter = "com.microsoft:dead-letter";
 }

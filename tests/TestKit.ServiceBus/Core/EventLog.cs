@@ -35,14 +35,6 @@ internal sealed class EventLog
         }
     }
 
-    public int Count(Func<ServiceBusTestEvent, bool> filter)
-    {
-        lock (_sync)
-        {
-            return _events.Count(filter);
-        }
-    }
-
     /// <summary>The first event (already logged or future) that matches.</summary>
     public Task<ServiceBusTestEvent> FirstAsync(Func<ServiceBusTestEvent, bool> match)
     {

@@ -90,10 +90,9 @@ internal sealed partial class MessageStore
 
     private SessionEntry? NextFreeSessionWithMessages()
     {
-        foreach (var message in _messages.Values)
+        foreach (var sequenceNumber in _available)
         {
-            if (message.State == MessageState.Available && message.SessionId is { } id
-                && _sessions.TryGetValue(id, out var session) && session.Holder is null)
+            if (_messages[sequenceNumber].SessionId is { } id && _sessions.TryGetValue(id, out var session) && session.Holder is null)
             {
                 return session;
             }

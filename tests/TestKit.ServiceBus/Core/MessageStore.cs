@@ -6,10 +6,12 @@ namespace LlmQueue.TestKit.ServiceBus.Core;
 /// </summary>
 internal sealed partial class MessageStore : IEnqueueTarget
 {
-    private const string DeadLetterSuffix = "/$DeadLetterQueue";
-
     private readonly BrokerEnvironment _env;
     private readonly SortedDictionary<long, StoredMessage> _messages = [];
+    // Indexes over _messages so delivery and sweeps stay cheap with a deep backlog.
+    private readonly SortedSet<long> _available = [];
+    private int _scheduledCount;
+    private int _expiringCount;
     private readonly Dictionary<Guid, StoredMessage> _locked = [];
     private readonly List<IDeliveryTarget> _receivers = [];
     private long _lastSequenceNumber;
@@ -28,7 +30,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
         // The dead-letter sub-queue is never session-enabled, never dead-letters again and keeps messages forever.
         DeadLetterQueue = isDeadLetterQueue
             ? null
-            : new MessageStore(env, path + DeadLetterSuffix, options with
+            : new MessageStore(env, $"{path}/{EntityRegistry.DeadLetterSegment}", options with
             {
                 RequiresSession = false,
                 MaxDeliveryCount = int.MaxValue,
@@ -69,7 +71,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
 
         if (message.ScheduledEnqueueTime is { } due && due > now)
         {
-            stored.State = MessageState.Scheduled;
+            SetState(stored, MessageState.Scheduled);
             stored.ScheduledEnqueueTime = due;
             _env.Record(ServiceBusTestEventKind.Scheduled, Path, stored, due.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         }
@@ -89,7 +91,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
             return false;
         }
 
-        _messages.Remove(sequenceNumber);
+        Remove(message);
         _env.Record(ServiceBusTestEventKind.ScheduleCancelled, Path, message);
         return true;
     }
@@ -172,7 +174,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
         switch (settlement.Kind)
         {
             case SettlementKind.Complete:
-                _messages.Remove(message.SequenceNumber);
+                Remove(message);
                 _env.Record(ServiceBusTestEventKind.Completed, Path, message);
                 break;
             case SettlementKind.Abandon:
@@ -183,12 +185,12 @@ internal sealed partial class MessageStore : IEnqueueTarget
                 DeadLetter(message, settlement.DeadLetterReason, settlement.DeadLetterDescription);
                 break;
             case SettlementKind.Defer:
-                message.State = MessageState.Deferred;
+                SetState(message, MessageState.Deferred);
                 message.WasDeferred = true;
                 _env.Record(ServiceBusTestEventKind.Deferred, Path, message);
                 break;
             case SettlementKind.Release:
-                message.State = message.WasDeferred ? MessageState.Deferred : MessageState.Available;
+                SetState(message, message.WasDeferred ? MessageState.Deferred : MessageState.Available);
                 break;
         }
 
@@ -237,7 +239,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
         {
             if (receiveAndDelete)
             {
-                _messages.Remove(message.SequenceNumber);
+                Remove(message);
                 _env.Record(ServiceBusTestEventKind.ReceivedAndDeleted, Path, message);
             }
             else
@@ -253,9 +255,12 @@ internal sealed partial class MessageStore : IEnqueueTarget
     /// <summary>Runs what is due: scheduled messages, lock expiry, message expiry, session accept timeouts.</summary>
     public void Sweep(DateTime now)
     {
-        foreach (var message in _messages.Values.Where(m => m.State == MessageState.Scheduled && m.ScheduledEnqueueTime <= now).ToList())
+        if (_scheduledCount > 0)
         {
-            Activate(message, now);
+            foreach (var message in _messages.Values.Where(m => m.State == MessageState.Scheduled && m.ScheduledEnqueueTime <= now).ToList())
+            {
+                Activate(message, now);
+            }
         }
 
         if (Options.RequiresSession)
@@ -270,9 +275,12 @@ internal sealed partial class MessageStore : IEnqueueTarget
             }
         }
 
-        foreach (var message in _messages.Values.Where(m => m.State == MessageState.Available && m.ExpiresAt <= now).ToList())
+        if (_expiringCount > 0)
         {
-            Expire(message);
+            foreach (var message in _messages.Values.Where(m => m.State == MessageState.Available && m.ExpiresAt <= now).ToList())
+            {
+                Expire(message);
+            }
         }
 
         DeadLetterQueue?.Sweep(now);
@@ -280,7 +288,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
     }
 
     public ServiceBusTestEntityCounts Counts() => new(
-        Active: _messages.Values.Count(m => m.State == MessageState.Available),
+        Active: _available.Count,
         Locked: _messages.Values.Count(m => m.State == MessageState.Locked),
         Scheduled: _messages.Values.Count(m => m.State == MessageState.Scheduled),
         Deferred: _messages.Values.Count(m => m.State == MessageState.Deferred),
@@ -298,10 +306,37 @@ internal sealed partial class MessageStore : IEnqueueTarget
 
     private void Activate(StoredMessage message, DateTime now)
     {
-        message.State = MessageState.Available;
+        SetState(message, MessageState.Available);
         message.EnqueuedTime = now;
         message.ExpiresAt = message.TimeToLive is { } ttl && DateTime.MaxValue - now > ttl ? now + ttl : null;
+        if (message.ExpiresAt is not null)
+        {
+            _expiringCount++;
+        }
+
         _env.Record(ServiceBusTestEventKind.Enqueued, Path, message);
+    }
+
+    private void SetState(StoredMessage message, MessageState state)
+    {
+        _scheduledCount += (state == MessageState.Scheduled ? 1 : 0) - (message.State == MessageState.Scheduled ? 1 : 0);
+        message.State = state;
+        if (state == MessageState.Available)
+        {
+            _available.Add(message.SequenceNumber);
+        }
+        else
+        {
+            _available.Remove(message.SequenceNumber);
+        }
+    }
+
+    private void Remove(StoredMessage message)
+    {
+        _messages.Remove(message.SequenceNumber);
+        _available.Remove(message.SequenceNumber);
+        _scheduledCount -= message.State == MessageState.Scheduled ? 1 : 0;
+        _expiringCount -= message.ExpiresAt is null ? 0 : 1;
     }
 
     private IDeliveryTarget? NextReceiverWithCredit()
@@ -321,9 +356,10 @@ internal sealed partial class MessageStore : IEnqueueTarget
 
     private StoredMessage? FirstAvailable(string? sessionId)
     {
-        foreach (var message in _messages.Values)
+        foreach (var sequenceNumber in _available)
         {
-            if (message.State == MessageState.Available && (sessionId is null || message.SessionId == sessionId))
+            var message = _messages[sequenceNumber];
+            if (sessionId is null || message.SessionId == sessionId)
             {
                 return message;
             }
@@ -342,7 +378,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
                 return false;
             }
 
-            _messages.Remove(message.SequenceNumber);
+            Remove(message);
             _env.Record(ServiceBusTestEventKind.Delivered, Path, message);
             _env.Record(ServiceBusTestEventKind.ReceivedAndDeleted, Path, message);
             return true;
@@ -353,7 +389,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
         {
             _locked.Remove(message.LockToken);
             message.Holder = null;
-            message.State = MessageState.Available;
+            SetState(message, MessageState.Available);
             return false;
         }
 
@@ -363,7 +399,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
 
     private void Lock(StoredMessage message, IDeliveryTarget? holder, DateTime lockedUntil)
     {
-        message.State = MessageState.Locked;
+        SetState(message, MessageState.Locked);
         message.LockToken = Guid.NewGuid();
         message.LockedUntil = lockedUntil;
         message.Holder = holder;
@@ -389,7 +425,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
         }
 
         message.DeliveryCount++;
-        message.State = message.WasDeferred ? MessageState.Deferred : MessageState.Available;
+        SetState(message, message.WasDeferred ? MessageState.Deferred : MessageState.Available);
     }
 
     private void Expire(StoredMessage message)
@@ -400,7 +436,7 @@ internal sealed partial class MessageStore : IEnqueueTarget
             return;
         }
 
-        _messages.Remove(message.SequenceNumber);
+        Remove(message);
         _env.Record(ServiceBusTestEventKind.Expired, Path, message);
     }
 
@@ -409,11 +445,11 @@ internal sealed partial class MessageStore : IEnqueueTarget
         if (DeadLetterQueue is null)
         {
             // A dead-letter sub-queue does not dead-letter again: the message stays where it is.
-            message.State = MessageState.Available;
+            SetState(message, MessageState.Available);
             return;
         }
 
-        _messages.Remove(message.SequenceNumber);
+        Remove(message);
         _env.Record(ServiceBusTestEventKind.DeadLettered, Path, message, reason);
         var copy = message.CopyForDeadLetter();
         if (reason is not null)
@@ -437,8 +473,9 @@ internal sealed partial class MessageStore : IEnqueueTarget
             return;
         }
 
+        // Dead-lettered messages never expire.
+        message.TimeToLive = null;
         Activate(message, _env.UtcNow);
-        message.ExpiresAt = null;
         Pump();
     }
 
