@@ -2,9 +2,11 @@
 # backend; the driver, libcuda.so.1, is mounted by the host's NVIDIA container runtime).
 # Build from the repository root:  docker build -t llmq-worker:dev .
 # All three bases are Ubuntu 24.04 (noble): the .NET runtime copied from the aspnet image runs on the CUDA image's OS.
+# Tags are pinned to the SDK and runtime the repository builds and tests with; bump them together
+# (tests/Infra.Tests checks the release, global.json's feature band and the target framework).
 
 # --- build: restore from the project files alone (a cached layer until a project file changes), then publish.
-FROM mcr.microsoft.com/dotnet/sdk:10.0.100-noble AS build
+FROM mcr.microsoft.com/dotnet/sdk:10.0.401-noble AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 # Every project the worker references, directly or not (tests/Infra.Tests checks this list against the
@@ -18,7 +20,7 @@ RUN dotnet publish src/Worker/Worker.csproj --configuration Release --runtime li
         --no-restore --output /app -p:UseAppHost=false
 
 # --- dotnet: the ASP.NET Core shared runtime (the worker's operations endpoint runs on Kestrel).
-FROM mcr.microsoft.com/dotnet/aspnet:10.0.0-noble AS dotnet
+FROM mcr.microsoft.com/dotnet/aspnet:10.0.12-noble AS dotnet
 
 # --- runtime: CUDA runtime libraries + the .NET runtime + the published worker, as a non-root user.
 FROM nvidia/cuda:12.8.1-runtime-ubuntu24.04 AS runtime

@@ -205,7 +205,6 @@ module keyVault 'modules/keyVault.bicep' = {
     name: names.keyVault
     location: location
     tags: tags
-    softDeleteRetentionInDays: keyVaultPurgeProtection ? 90 : 7
     enablePurgeProtection: keyVaultPurgeProtection
     redisTierSecret: redisTierSecret
     callbackSigningSecret: callbackSigningSecret

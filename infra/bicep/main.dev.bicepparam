@@ -14,6 +14,9 @@ param redisSku = 'Balanced_B0'
 param logRetentionInDays = 30
 param keyVaultPurgeProtection = false
 
+// LLMQ_DEPLOY_WORKER=false for the first deployment: everything but the app, so the image can be pushed first.
+param deployWorker = bool(readEnvironmentVariable('LLMQ_DEPLOY_WORKER', 'true'))
+
 param redisTierSecret = readEnvironmentVariable('LLMQ_REDIS_TIER_SECRET')
 param callbackSigningSecret = readEnvironmentVariable('LLMQ_CALLBACK_SIGNING_SECRET')
 param callbackSigningSecretPrevious = readEnvironmentVariable('LLMQ_CALLBACK_SIGNING_SECRET_PREVIOUS', '')

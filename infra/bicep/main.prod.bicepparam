@@ -17,6 +17,9 @@ param redisSku = 'Balanced_B5'
 param logRetentionInDays = 90
 param keyVaultPurgeProtection = true
 
+// LLMQ_DEPLOY_WORKER=false for the first deployment: everything but the app, so the image can be pushed first.
+param deployWorker = bool(readEnvironmentVariable('LLMQ_DEPLOY_WORKER', 'true'))
+
 param redisTierSecret = readEnvironmentVariable('LLMQ_REDIS_TIER_SECRET')
 param callbackSigningSecret = readEnvironmentVariable('LLMQ_CALLBACK_SIGNING_SECRET')
 param callbackSigningSecretPrevious = readEnvironmentVariable('LLMQ_CALLBACK_SIGNING_SECRET_PREVIOUS', '')

@@ -12,11 +12,6 @@ param location string
 @description('Resource tags.')
 param tags resourceTags
 
-@minValue(7)
-@maxValue(90)
-@description('Days a deleted vault or secret can be recovered.')
-param softDeleteRetentionInDays int
-
 @description('Purge protection (cannot be turned off again once on): on for production.')
 param enablePurgeProtection bool
 
@@ -50,7 +45,8 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     }
     enableRbacAuthorization: true
     enableSoftDelete: true
-    softDeleteRetentionInDays: softDeleteRetentionInDays
+    // Fixed at the maximum: the retention of an existing vault can never be changed.
+    softDeleteRetentionInDays: 90
     enablePurgeProtection: enablePurgeProtection ? true : null
     publicNetworkAccess: 'Enabled'
   }

@@ -87,28 +87,15 @@ internal sealed class BicepWorkspace
             formatted.Delete(recursive: true);
         };
 
-        var secrets = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["LLMQ_REDIS_TIER_SECRET"] = "redis-tier-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
-            ["LLMQ_CALLBACK_SIGNING_SECRET"] = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)),
-            ["LLMQ_CALLBACK_SIGNING_SECRET_PREVIOUS"] = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)),
-            ["HF_TOKEN"] = "hf_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
-        };
-        var environment = secrets.ToDictionary(pair => pair.Key, pair => (string?)pair.Value, StringComparer.Ordinal);
-        environment["LLMQ_IMAGE_TAG"] = "infra-tests";
+        var secrets = NewSecrets();
+        var environment = DeploymentEnvironment(secrets);
 
         var parameterFiles = Directory.EnumerateFiles(compiled.FullName, "main.*.bicepparam").Order(StringComparer.Ordinal).ToArray();
         var build = BicepCli.RunAsync(compiled.FullName, ["build", Template, "--stdout"], environment);
         var buildParams = BicepCli.RunAsync(compiled.FullName, ["build-params", "--pattern", "*.bicepparam"], environment);
         var lint = BicepCli.RunAsync(compiled.FullName, ["lint", "--pattern", "**/*.bicep*"], environment);
         var format = BicepCli.RunAsync(formatted.FullName, ["format", "--pattern", "**/*.bicep*"], environment);
-        var snapshots = parameterFiles.Select(file => BicepCli.RunAsync(
-            compiled.FullName,
-            [
-                "snapshot", Path.GetFileName(file), "--mode", "overwrite", "--subscription-id", SubscriptionId,
-                "--resource-group", ResourceGroup, "--location", "westus3",
-            ],
-            environment)).ToArray();
+        var snapshots = parameterFiles.Select(file => Snapshot(compiled.FullName, Path.GetFileName(file), environment)).ToArray();
         var runs = await Task.WhenAll([build, buildParams, lint, format, .. snapshots]);
 
         var environments = new Dictionary<string, CompiledEnvironment>(StringComparer.Ordinal);
@@ -131,6 +118,66 @@ internal sealed class BicepWorkspace
         var mainTemplate = build.Result.ExitCode == 0 ? JsonNode.Parse(build.Result.StandardOutput)!.AsObject() : null;
         return new BicepWorkspace(runs, mainTemplate, environments, ChangedFiles(source, formatted.FullName), secrets);
     }
+
+    /// <summary>
+    /// A snapshot of one environment on its own, with extra environment variables for the .bicepparam (e.g.
+    /// LLMQ_DEPLOY_WORKER=false); its parameters are not available.
+    /// </summary>
+    public static async Task<(ProcessResult Run, CompiledEnvironment? Environment)> SnapshotAsync(
+        string name,
+        IReadOnlyDictionary<string, string?> variables)
+    {
+        var folder = CopyToTemp(Repository.PathOf(Folder));
+        try
+        {
+            var environment = DeploymentEnvironment(NewSecrets());
+            foreach (var (key, value) in variables)
+            {
+                environment[key] = value;
+            }
+
+            var run = await Snapshot(folder.FullName, $"main.{name}.bicepparam", environment);
+            var path = Path.Combine(folder.FullName, $"main.{name}.snapshot.json");
+            if (run.ExitCode != 0 || !File.Exists(path))
+            {
+                return (run, null);
+            }
+
+            var text = await File.ReadAllTextAsync(path);
+            return (run, new CompiledEnvironment(name, [], JsonNode.Parse(text)!.AsObject(), text));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static Dictionary<string, string> NewSecrets() => new(StringComparer.Ordinal)
+    {
+        ["LLMQ_REDIS_TIER_SECRET"] = "redis-tier-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+        ["LLMQ_CALLBACK_SIGNING_SECRET"] = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)),
+        ["LLMQ_CALLBACK_SIGNING_SECRET_PREVIOUS"] = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)),
+        ["HF_TOKEN"] = "hf_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+    };
+
+    /// <summary>The variables the .bicepparam files read: the secrets, an image tag, and nothing inherited.</summary>
+    private static Dictionary<string, string?> DeploymentEnvironment(Dictionary<string, string> secrets)
+    {
+        var environment = secrets.ToDictionary(pair => pair.Key, pair => (string?)pair.Value, StringComparer.Ordinal);
+        environment["LLMQ_IMAGE_TAG"] = "infra-tests";
+        // Unset: the full deployment, app included.
+        environment["LLMQ_DEPLOY_WORKER"] = null;
+        return environment;
+    }
+
+    private static Task<ProcessResult> Snapshot(string folder, string parameterFile, IReadOnlyDictionary<string, string?> environment) =>
+        BicepCli.RunAsync(
+            folder,
+            [
+                "snapshot", parameterFile, "--mode", "overwrite", "--subscription-id", SubscriptionId,
+                "--resource-group", ResourceGroup, "--location", "westus3",
+            ],
+            environment);
 
     /// <summary>main.dev.bicepparam -> dev.</summary>
     private static string EnvironmentName(string parameterFile) =>

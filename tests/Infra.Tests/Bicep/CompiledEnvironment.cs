@@ -19,11 +19,12 @@ internal sealed class CompiledEnvironment(string name, JsonObject parameters, Js
     /// <summary>A parameter's value from the .bicepparam (null when the file leaves it to the template's default).</summary>
     public JsonNode? Parameter(string name) => parameters["parameters"]?[name]?["value"];
 
+    /// <summary>Every resource the deployment would create or update.</summary>
+    public IReadOnlyList<JsonObject> AllResources =>
+        snapshot["predictedResources"]!.AsArray().Select(resource => resource!.AsObject()).ToArray();
+
     public IReadOnlyList<JsonObject> Resources(string type) =>
-        snapshot["predictedResources"]!.AsArray()
-            .Select(resource => resource!.AsObject())
-            .Where(resource => string.Equals((string?)resource["type"], type, StringComparison.OrdinalIgnoreCase))
-            .ToArray();
+        AllResources.Where(resource => string.Equals((string?)resource["type"], type, StringComparison.OrdinalIgnoreCase)).ToArray();
 
     public JsonObject Resource(string type) => Assert.Single(Resources(type));
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Globalization;
 using LlmQueue.Infra.Tests.Docker;
 
@@ -148,6 +149,25 @@ public sealed class WorkerAppDeploymentTests
         Assert.Equal(cache, Assert.Single(WorkerImage.Volumes));
         var mount = Assert.Single(app.Container["volumeMounts"]!.AsArray(), mount => (string?)mount!["mountPath"] == cache)!;
         Assert.Contains(app.Template["volumes"]!.AsArray(), volume => (string?)volume!["name"] == (string?)mount["volumeName"]);
+    }
+
+    [Fact]
+    public async Task The_first_deployment_leaves_out_only_the_app()
+    {
+        // The switch works the same in every environment: one is checked, to keep the run short.
+        var name = BicepWorkspace.EnvironmentNameList()[0];
+        var (_, full) = await BicepWorkspace.EnvironmentAsync(name);
+        var (run, first) = await BicepWorkspace.SnapshotAsync(name, new Dictionary<string, string?> { ["LLMQ_DEPLOY_WORKER"] = "false" });
+        Assert.True(first is not null, run.Transcript);
+        Assert.Empty(BicepDiagnostics.Problems(run));
+
+        static IEnumerable<string> Ids(CompiledEnvironment environment, Func<JsonObject, bool> include) =>
+            environment.AllResources.Where(include).Select(resource => (string)resource["id"]!).Order(StringComparer.Ordinal);
+        Assert.Equal(
+            Ids(full, resource => (string?)resource["type"] != ResourceTypes.ContainerApp),
+            Ids(first, _ => true));
+        Assert.Single(full.Resources(ResourceTypes.ContainerApp));
+        Assert.Equal("", (string)first.Outputs["workerAppName"]!);
     }
 
     private static async Task<(BicepWorkspace Workspace, CompiledEnvironment Environment, WorkerApp App)> LoadAsync(string name)
