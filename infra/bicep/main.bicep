@@ -306,6 +306,7 @@ module worker 'modules/workerApp.bicep' = if (deployWorker) {
 
 output registryName string = registry.outputs.name
 output registryLoginServer string = registry.outputs.loginServer
+output serviceBusNamespaceName string = names.serviceBus
 output serviceBusFullyQualifiedNamespace string = serviceBus.outputs.fullyQualifiedNamespace
 output requestQueueName string = serviceBus.outputs.requestQueueName
 output replyQueueName string = serviceBus.outputs.replyQueueName

@@ -1,4 +1,4 @@
-// Development: one small GPU, scale to zero, short retention, recoverable vault. Secrets come from the deploying
+// Development: one small GPU, scale to zero, short log retention, no purge protection. Secrets come from the deploying
 // shell's environment (docs/DEPLOY.md), never from this file.
 using 'main.bicep'
 
