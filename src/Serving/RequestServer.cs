@@ -24,6 +24,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
     private readonly AdmissionGate _gate;
     private readonly HeldRequests _held;
     private readonly CancelMemory _cancels;
+    private readonly EngineCapacity _capacity;
     private readonly IReplyPublisher _publisher;
     private readonly ServingMetrics _metrics;
     private readonly TransportOptions _options;
@@ -34,7 +35,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
     private int _inFlight;
 
     public RequestServer(
-        IGenerationEngine engine, AdmissionGate gate, HeldRequests held, CancelMemory cancels, IWorkerTransport transport,
+        IGenerationEngine engine, AdmissionGate gate, HeldRequests held, CancelMemory cancels, EngineCapacity capacity, IWorkerTransport transport,
         ServingMetrics metrics, IOptions<TransportOptions> options, ILogger<RequestServer> logger)
     {
         ArgumentNullException.ThrowIfNull(transport);
@@ -43,6 +44,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         _gate = gate;
         _held = held;
         _cancels = cancels;
+        _capacity = capacity;
         _publisher = transport.Replies;
         _metrics = metrics;
         _options = options.Value;
@@ -189,6 +191,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         }
 
         GenerationHandle? handle;
+        _capacity.EnteredAdmission();
         try
         {
             handle = await AdmitAsync(RequestMapper.Map(request, _engine.Model, received), stop).ConfigureAwait(false);
@@ -202,6 +205,10 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         {
             await replies.SendAsync(Failed(request.RequestId, attempt, RequestMapper.ErrorCodeFor(ex.Reason), ex.Message), lost).ConfigureAwait(false);
             return Settlement.Complete;
+        }
+        finally
+        {
+            _capacity.LeftAdmission();
         }
 
         var result = handle is null

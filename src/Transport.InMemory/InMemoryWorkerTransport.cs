@@ -17,7 +17,9 @@ public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTranspo
 
     public TransportHealth Health => _health;
 
-    public Task StartAsync(IDeliveryHandler handler, CancellationToken cancellationToken)
+    public bool FansOutCancels => true;
+
+    public Task StartAsync(IDeliveryHandler handler, ITransportCapacity capacity, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handler);
         var requests = broker.DeclareQueue(settings.RequestQueue);
@@ -34,13 +36,6 @@ public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTranspo
     {
         await _stopReceiving.CancelAsync().ConfigureAwait(false);
         _health = TransportHealth.Now(TransportState.Stopped, "stopped receiving");
-    }
-
-    public Task DeadLetterCopyAsync(InboundMessage message, string reason, string description, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(message);
-        DeadLetter(ToOutbound(message), reason, description);
-        return Task.CompletedTask;
     }
 
     public Task PublishAsync(ReplyAddress address, OutboundMessage message, CancellationToken cancellationToken)
@@ -162,16 +157,5 @@ public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTranspo
         Headers = string.IsNullOrEmpty(stored.Message.MessageType)
             ? stored.Message.Headers
             : new Dictionary<string, string>(stored.Message.Headers, StringComparer.Ordinal) { [MessageHeaders.MessageType] = stored.Message.MessageType },
-    };
-
-    private static OutboundMessage ToOutbound(InboundMessage message) => new()
-    {
-        Body = message.Body,
-        ContentType = message.ContentType ?? "",
-        MessageType = message.Headers.GetValueOrDefault(MessageHeaders.MessageType, ""),
-        MessageId = message.MessageId,
-        ReplyTo = message.ReplyTo,
-        ReplyToSessionId = message.ReplyToSessionId,
-        Headers = message.Headers,
     };
 }

@@ -44,7 +44,9 @@ public sealed partial class RabbitMqWorkerTransport : IWorkerTransport, IReplyPu
 
     public TransportHealth Health => _health;
 
-    public async Task StartAsync(IDeliveryHandler handler, CancellationToken cancellationToken)
+    public bool FansOutCancels => true;
+
+    public async Task StartAsync(IDeliveryHandler handler, ITransportCapacity capacity, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handler);
         _run = Task.Run(() => RunAsync(handler), CancellationToken.None);
@@ -78,7 +80,8 @@ public sealed partial class RabbitMqWorkerTransport : IWorkerTransport, IReplyPu
 
     public string? ValidateQueueName(string queue) => QueueNames.Check(queue, 255);
 
-    public Task DeadLetterCopyAsync(InboundMessage message, string reason, string description, CancellationToken cancellationToken)
+    /// <summary>RabbitMQ's dead-lettering cannot add a reason: a copy with the reason in headers goes to the error queue instead.</summary>
+    private Task DeadLetterCopyAsync(InboundMessage message, string reason, string description, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         var headers = new Dictionary<string, string>(message.Headers, StringComparer.Ordinal)

@@ -13,15 +13,19 @@ public interface IWorkerTransport : IAsyncDisposable
 
     TransportHealth Health { get; }
 
-    /// <summary>Connects, declares what the worker owns, and starts delivering to <paramref name="handler"/>.</summary>
-    Task StartAsync(IDeliveryHandler handler, CancellationToken cancellationToken);
+    /// <summary>
+    /// Whether every replica receives every CancelGeneration (a fan-out exchange per replica). When false (one shared
+    /// subscription), the serving core relays the cancels it receives to the other replicas itself.
+    /// </summary>
+    bool FansOutCancels { get; }
+
+    /// <summary>
+    /// Connects, declares what the worker owns, and starts delivering to <paramref name="handler"/>. A transport that
+    /// can change how many deliveries it holds follows <paramref name="capacity"/>; the others hold at most
+    /// WorkerTransportSettings.MaxInFlight and let the serving core's admission gate wait.
+    /// </summary>
+    Task StartAsync(IDeliveryHandler handler, ITransportCapacity capacity, CancellationToken cancellationToken);
 
     /// <summary>Stops taking new deliveries; those in flight go on and are still settled.</summary>
     Task StopReceivingAsync(CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Moves a message that has no delivery behind it (e.g. a request whose reply target is gone) to the
-    /// dead-letter queue with a reason. Used for copies; deliveries are dead-lettered through their settlement.
-    /// </summary>
-    Task DeadLetterCopyAsync(InboundMessage message, string reason, string description, CancellationToken cancellationToken);
 }

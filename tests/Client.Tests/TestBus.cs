@@ -31,7 +31,7 @@ internal sealed class TestBus : IAsyncDisposable
             CancelTopic = options.CancelTopic,
             MaxInFlight = 16,
         });
-        await worker.StartAsync(new FakeResponder(script, worker), CancellationToken.None);
+        await worker.StartAsync(new FakeResponder(script, worker), new UnlimitedCapacity(), CancellationToken.None);
         var client = new InferenceClient(new BrokerOptions { Kind = BrokerKind.InMemory, InMemory = broker }, options);
         return new TestBus(worker, client, script);
     }
@@ -40,5 +40,17 @@ internal sealed class TestBus : IAsyncDisposable
     {
         await Client.DisposeAsync();
         await _worker.DisposeAsync();
+    }
+}
+
+/// <summary>The fake worker takes whatever arrives.</summary>
+internal sealed class UnlimitedCapacity : ITransportCapacity
+{
+    public int Available => int.MaxValue;
+
+    public event Action? Changed
+    {
+        add { }
+        remove { }
     }
 }

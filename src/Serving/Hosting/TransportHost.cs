@@ -1,3 +1,4 @@
+using LlmQueue.Serving.Admission;
 using LlmQueue.Serving.Options;
 using LlmQueue.Transport;
 using Microsoft.Extensions.Hosting;
@@ -11,7 +12,7 @@ namespace LlmQueue.Serving.Hosting;
 /// requests get Transport:DrainTimeoutSeconds to finish, the rest are cancelled and returned to the broker.
 /// </summary>
 internal sealed partial class TransportHost(
-    IWorkerTransport transport, RequestServer server, WorkerState state, IOptions<TransportOptions> options, ILogger<TransportHost> logger)
+    IWorkerTransport transport, RequestServer server, EngineCapacity capacity, WorkerState state, IOptions<TransportOptions> options, ILogger<TransportHost> logger)
     : IHostedService
 {
     /// <summary>After the drain timeout, how long cancelled requests get to hand their deliveries back.</summary>
@@ -19,7 +20,7 @@ internal sealed partial class TransportHost(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await transport.StartAsync(server, cancellationToken).ConfigureAwait(false);
+        await transport.StartAsync(server, capacity, cancellationToken).ConfigureAwait(false);
         LogStarted(logger, transport.Description);
     }
 

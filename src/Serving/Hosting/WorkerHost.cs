@@ -55,6 +55,7 @@ public static class WorkerHost
         services.AddSingleton<WorkerState>();
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<HeldRequests>();
+        services.AddSingleton<EngineCapacity>();
         services.AddSingleton(provider => new CancelMemory(
             provider.GetRequiredService<TimeProvider>(),
             TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<TransportOptions>>().Value.CancelMemorySeconds)));
