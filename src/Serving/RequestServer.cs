@@ -25,6 +25,8 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
     private readonly HeldRequests _held;
     private readonly CancelMemory _cancels;
     private readonly EngineCapacity _capacity;
+    private readonly ICancelBroadcast? _broadcast;
+    private readonly bool _relayCancels;
     private readonly IReplyPublisher _publisher;
     private readonly ServingMetrics _metrics;
     private readonly TransportOptions _options;
@@ -36,7 +38,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
 
     public RequestServer(
         IGenerationEngine engine, AdmissionGate gate, HeldRequests held, CancelMemory cancels, EngineCapacity capacity, IWorkerTransport transport,
-        ServingMetrics metrics, IOptions<TransportOptions> options, ILogger<RequestServer> logger)
+        ServingMetrics metrics, IOptions<TransportOptions> options, ILogger<RequestServer> logger, ICancelBroadcast? broadcast = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(options);
@@ -45,6 +47,8 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         _held = held;
         _cancels = cancels;
         _capacity = capacity;
+        _broadcast = broadcast;
+        _relayCancels = !transport.FansOutCancels;
         _publisher = transport.Replies;
         _metrics = metrics;
         _options = options.Value;
@@ -108,6 +112,16 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
             return;
         }
 
+        ApplyCancel(requestId);
+        // Other replicas learn of it through the broadcast: relayed when the transport gave it to this replica only.
+        _ = _broadcast?.ShareAsync(requestId, relay: _relayCancels);
+    }
+
+    /// <summary>Listens for cancels other replicas relay (the host calls this once at start).</summary>
+    public Task SubscribeToRelayedCancelsAsync() => _broadcast?.SubscribeAsync(ApplyCancel) ?? Task.CompletedTask;
+
+    private void ApplyCancel(string requestId)
+    {
         // Remember first: a request that arrives later is answered cancelled. Then flag a held request before asking
         // the engine, so a consumer submitting meanwhile sees one of the two (see AdmitAsync).
         _cancels.Remember(requestId);
@@ -183,7 +197,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
     private async Task<Settlement> ServeRequestAsync(
         GenerateRequest request, int attempt, IReplyChannel replies, long received, CancellationToken stop, CancellationToken lost)
     {
-        if (_cancels.WasCancelled(request.RequestId))
+        if (_cancels.WasCancelled(request.RequestId) || (_broadcast is not null && await _broadcast.WasCancelledAsync(request.RequestId).ConfigureAwait(false)))
         {
             await replies.SendAsync(ReplyMapper.ToCompleted(request.RequestId, attempt, new GenerationResult { FinishReason = FinishReason.Cancelled }), lost)
                 .ConfigureAwait(false);
