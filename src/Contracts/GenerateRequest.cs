@@ -31,10 +31,13 @@ public sealed record GenerateRequest
     public string? CacheSalt { get; init; }
 
     /// <summary>
-    /// Queue name for replies, for producers without a MassTransit envelope. When absent the
-    /// envelope's ResponseAddress (or the AMQP reply_to property) is used.
+    /// Queue name for replies. When absent, a MassTransit envelope's responseAddress or the transport's own reply
+    /// address (AMQP reply_to, Service Bus ReplyTo) is used.
     /// </summary>
     public string? ReplyTo { get; init; }
+
+    /// <summary>An HTTP endpoint that receives the result (signed), beside or instead of a reply queue.</summary>
+    public ResultCallback? Callback { get; init; }
 
     /// <summary>Absolute time after which the worker stops generating (FinishReason deadline).</summary>
     public DateTimeOffset? Deadline { get; init; }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LlmQueue.Contracts;
 using LlmQueue.Engine;
 using LlmQueue.Serving.Admission;
+using LlmQueue.Serving.Callbacks;
 using LlmQueue.Serving.Options;
 using LlmQueue.Serving.Replies;
 using LlmQueue.Serving.Requests;
@@ -26,6 +27,8 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
     private readonly CancelMemory _cancels;
     private readonly EngineCapacity _capacity;
     private readonly ICancelBroadcast? _broadcast;
+    private readonly CallbackDispatcher _callbacks;
+    private readonly TimeProvider _time;
     private readonly bool _relayCancels;
     private readonly IReplyPublisher _publisher;
     private readonly ServingMetrics _metrics;
@@ -38,7 +41,8 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
 
     public RequestServer(
         IGenerationEngine engine, AdmissionGate gate, HeldRequests held, CancelMemory cancels, EngineCapacity capacity, IWorkerTransport transport,
-        ServingMetrics metrics, IOptions<TransportOptions> options, ILogger<RequestServer> logger, ICancelBroadcast? broadcast = null)
+        CallbackDispatcher callbacks, TimeProvider time, ServingMetrics metrics, IOptions<TransportOptions> options, ILogger<RequestServer> logger,
+        ICancelBroadcast? broadcast = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(options);
@@ -48,6 +52,8 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         _cancels = cancels;
         _capacity = capacity;
         _broadcast = broadcast;
+        _callbacks = callbacks;
+        _time = time;
         _relayCancels = !transport.FansOutCancels;
         _publisher = transport.Replies;
         _metrics = metrics;
@@ -90,6 +96,19 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         finally
         {
             Leave();
+        }
+    }
+
+    public async Task<Settlement> HandleCallbackAsync(InboundMessage message)
+    {
+        try
+        {
+            return await _callbacks.HandleRetryAsync(message).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogBug(_logger, ex);
+            return Settlement.Requeue;
         }
     }
 
@@ -141,29 +160,40 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         var route = ReplyRouting.Resolve(message, decoded, _publisher);
         // Sends stop only when the delivery is lost; generation also stops at the drain timeout.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token, message.Lost);
-        IReplyChannel? replies = route.Address is { } address
+        IReplyChannel? queue = route.Address is { } address
             ? new QueueReplyChannel(_publisher, address, decoded.Format, decoded.RequestId, s_replyTimeout)
             : null;
 
         if (decoded.Failure is { } failure)
         {
             LogUnreadable(_logger, decoded.RequestId, failure.Code, failure.Message);
-            await TrySendAsync(replies, failure with { RequestId = decoded.RequestId, Attempt = attempt }, message.Lost).ConfigureAwait(false);
+            await TrySendAsync(queue, failure with { RequestId = decoded.RequestId, Attempt = attempt }, message.Lost).ConfigureAwait(false);
             return Settlement.DeadLetter(failure.Code, failure.Message);
         }
 
         var request = decoded.Request!;
-        if (route.Problem is { } problem)
+        var callbackProblem = request.Callback is { } requested ? CheckCallback(requested) : null;
+        var callback = request.Callback is { } wanted && callbackProblem is null
+            ? new CallbackReplyChannel(_callbacks, wanted, request.RequestId, _time)
+            : null;
+        if ((route.Problem ?? callbackProblem) is { } problem)
         {
             LogBadReplyAddress(_logger, request.RequestId, problem);
-            var answered = await TrySendAsync(replies, Failed(request.RequestId, attempt, ErrorCodes.InvalidRequest, problem), message.Lost).ConfigureAwait(false);
-            return answered ? Settlement.Complete : Settlement.DeadLetter("invalid_reply_address", problem);
+            var answered = await TrySendAsync(queue ?? callback, Failed(request.RequestId, attempt, ErrorCodes.InvalidRequest, problem), message.Lost).ConfigureAwait(false);
+            return answered ? Settlement.Complete : Settlement.DeadLetter(route.Problem is null ? "invalid_callback" : "invalid_reply_address", problem);
         }
 
+        IReplyChannel? replies = (queue, callback) switch
+        {
+            (null, null) => null,
+            ({ } q, null) => q,
+            (null, { } c) => c,
+            ({ } q, { } c) => new FanOutReplyChannel([q, c]),
+        };
         if (replies is null)
         {
             LogNoReplyAddress(_logger, request.RequestId);
-            return Settlement.DeadLetter("no_reply_address", "The request names no reply address (replyTo, ResponseAddress or the transport's reply_to).");
+            return Settlement.DeadLetter("no_reply_address", "The request names no reply address (replyTo, callback, ResponseAddress or the transport's reply_to).");
         }
 
         try
@@ -173,8 +203,9 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         catch (ReplyUndeliverableException ex)
         {
             _metrics.Undeliverable();
-            LogUndeliverable(_logger, request.RequestId, route.Address!.ToString(), ex.Message);
-            return Settlement.DeadLetter("reply_undeliverable", $"Replies to {route.Address} cannot be delivered: {ex.Message}");
+            var target = route.Address?.ToString() ?? request.Callback?.Url ?? "";
+            LogUndeliverable(_logger, request.RequestId, target, ex.Message);
+            return Settlement.DeadLetter("reply_undeliverable", $"Replies to {target} cannot be delivered: {ex.Message}");
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -319,6 +350,17 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
             LogFailureReplyLost(_logger, failure.RequestId, failure.Code, ex.Message);
             return false;
         }
+    }
+
+    private string? CheckCallback(ResultCallback callback)
+    {
+        if (_callbacks.CheckUrl(callback.Url) is { } problem)
+        {
+            return problem + ".";
+        }
+
+        var unknown = callback.Events?.FirstOrDefault(e => e is not (CallbackEvents.Completed or CallbackEvents.Failed or CallbackEvents.Cancelled));
+        return unknown is null ? null : $"callback.events: '{unknown}' is not one of completed, failed, cancelled.";
     }
 
     private static GenerateFailed Failed(string requestId, int attempt, string code, string text) =>

@@ -1,6 +1,7 @@
 using LlmQueue.Engine;
 using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Serving.Admission;
+using LlmQueue.Serving.Callbacks;
 using LlmQueue.Serving.Options;
 using LlmQueue.Serving.Redis;
 using LlmQueue.Transport;
@@ -60,6 +61,7 @@ public static class WorkerHost
             provider.GetRequiredService<TimeProvider>(),
             TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<TransportOptions>>().Value.CancelMemorySeconds)));
         services.AddSingleton<ServingMetrics>();
+        AddCallbacks(services, builder.Configuration.GetSection(CallbackOptions.SectionName));
         services.AddSingleton<RequestServer>();
 
         var kind = builder.Configuration.GetSection(TransportOptions.SectionName).GetValue<TransportKind>(nameof(TransportOptions.Kind));
@@ -74,6 +76,25 @@ public static class WorkerHost
         return builder;
     }
 
+    private static void AddCallbacks(IServiceCollection services, IConfigurationSection section)
+    {
+        services.AddOptions<CallbackOptions>().Bind(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CallbackOptions>, CallbackOptionsValidator>();
+        services.AddSingleton<CallbackMetrics>();
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<CallbackOptions>>().Value;
+            return new CallbackSender(CallbackHttp.CreateClient(options), options, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<CallbackMetrics>());
+        });
+        services.AddSingleton(provider => new CallbackDispatcher(
+            provider.GetRequiredService<CallbackSender>(),
+            provider.GetRequiredService<IWorkerTransport>(),
+            provider.GetRequiredService<IOptions<CallbackOptions>>().Value,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<CallbackMetrics>(),
+            provider.GetRequiredService<ILogger<CallbackDispatcher>>()));
+    }
+
     /// <summary>One line per transport: each one's project brings its own options and registration.</summary>
     private static void AddTransport(IServiceCollection services, IConfigurationSection section, TransportKind kind)
     {
@@ -84,7 +105,8 @@ public static class WorkerHost
                 break;
             default:
                 services.TryAddSingleton<InMemoryBroker>();
-                services.AddSingleton<IWorkerTransport>(provider => new InMemoryWorkerTransport(provider.GetRequiredService<InMemoryBroker>(), SettingsOf(provider)));
+                services.AddSingleton<IWorkerTransport>(provider => new InMemoryWorkerTransport(
+                    provider.GetRequiredService<InMemoryBroker>(), SettingsOf(provider), provider.GetRequiredService<TimeProvider>()));
                 break;
         }
     }
@@ -99,6 +121,7 @@ public static class WorkerHost
             MaxInFlight = provider.GetRequiredService<IOptions<EngineOptions>>().Value.MaxRunningRequests,
             // One more than the worker's own attempts: the broker's limit only catches messages that kill the process.
             MaxDeliveries = transport.RetryLimit + 2,
+            CallbackQueue = provider.GetRequiredService<IOptions<CallbackOptions>>().Value.RetryQueue,
         };
     }
 }
