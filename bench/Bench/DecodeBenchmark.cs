@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using LlmQueue.Engine.Cpu;
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Synthetic;
+using LlmQueue.Models;
+using LlmQueue.Models.Synthetic;
+using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Bench;
 

@@ -3,9 +3,9 @@ using System.Globalization;
 using LlmQueue.Engine;
 using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Models;
+using LlmQueue.Models;
 using LlmQueue.Engine.Sampling;
-using LlmQueue.Engine.Synthetic;
+using LlmQueue.Models.Synthetic;
 using LlmQueue.Worker.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using LlmQueue.Engine.Sampling;
 using LlmQueue.Engine.Scheduling;
-using LlmQueue.Engine.Tokenization;
+using LlmQueue.Models.Tokenization;
 
 namespace LlmQueue.Engine;
 

@@ -1,5 +1,6 @@
-using LlmQueue.Engine.Models;
+using LlmQueue.Models;
 using LlmQueue.Engine.Scheduling;
+using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Engine;
 

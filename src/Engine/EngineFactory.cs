@@ -1,11 +1,11 @@
 using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Sources;
-using LlmQueue.Engine.Synthetic;
-using LlmQueue.Engine.Templates;
-using LlmQueue.Engine.Tokenization;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models;
+using LlmQueue.Models.Sources;
+using LlmQueue.Models.Synthetic;
+using LlmQueue.Models.Templates;
+using LlmQueue.Models.Tokenization;
+using LlmQueue.Models.Weights;
 using Microsoft.Extensions.Logging;
 
 namespace LlmQueue.Engine;

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Models;
+using LlmQueue.Models;
 using LlmQueue.Engine.Sampling;
 using LlmQueue.Engine.Scheduling;
-using LlmQueue.Engine.Templates;
-using LlmQueue.Engine.Tokenization;
+using LlmQueue.Models.Templates;
+using LlmQueue.Models.Tokenization;
 using Microsoft.Extensions.Logging;
+using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Engine;
 

@@ -1,6 +1,6 @@
 using LlmQueue.Engine.Sampling;
-using LlmQueue.Engine.Templates;
-using LlmQueue.Engine.Tokenization;
+using LlmQueue.Models.Templates;
+using LlmQueue.Models.Tokenization;
 
 namespace LlmQueue.Engine;
 

@@ -1,5 +1,5 @@
 using LlmQueue.Engine.Sampling;
-using LlmQueue.Engine.Templates;
+using LlmQueue.Models.Templates;
 
 namespace LlmQueue.Engine.Tests;
 

@@ -1,8 +1,8 @@
 using LlmQueue.Engine.Cpu;
-using LlmQueue.Engine.Models;
+using LlmQueue.Models;
 using LlmQueue.Engine.Sampling;
-using LlmQueue.Engine.Synthetic;
-using LlmQueue.Engine.Tokenization;
+using LlmQueue.Models.Synthetic;
+using LlmQueue.Models.Tokenization;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LlmQueue.Engine.Tests;

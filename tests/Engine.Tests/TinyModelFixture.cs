@@ -1,9 +1,9 @@
 using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Synthetic;
-using LlmQueue.Engine.Templates;
-using LlmQueue.Engine.Tokenization;
+using LlmQueue.Models;
+using LlmQueue.Models.Synthetic;
+using LlmQueue.Models.Templates;
+using LlmQueue.Models.Tokenization;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LlmQueue.Engine.Tests;
@@ -18,7 +18,7 @@ public sealed class TinyModelFixture : IDisposable
     {
         _folder = SyntheticModel.EnsureWritten(_root, SyntheticModelSpec.Tiny, "tiny");
         Model = LlamaModel.Load(_folder);
-        Tokenizer = LlmQueue.Engine.Tokenization.Tokenizer.FromFile(Path.Combine(_folder, "tokenizer.json"));
+        Tokenizer = LlmQueue.Models.Tokenization.Tokenizer.FromFile(Path.Combine(_folder, "tokenizer.json"));
     }
 
     public LlamaModel Model { get; }

@@ -1,5 +1,6 @@
 using LlmQueue.Engine.KvCache.Jenga;
-using LlmQueue.Engine.Models;
+using LlmQueue.Models;
+using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Engine.Cpu;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Engine.Cpu;
 

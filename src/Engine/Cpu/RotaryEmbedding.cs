@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using LlmQueue.Engine.Models;
+using LlmQueue.Models;
 
 namespace LlmQueue.Engine.Cpu;
 

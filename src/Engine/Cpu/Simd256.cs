@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Engine.Cpu;
 

@@ -1,4 +1,4 @@
-using LlmQueue.Engine.Models;
+using LlmQueue.Models;
 
 namespace LlmQueue.Engine.Cpu;
 

@@ -1,4 +1,4 @@
-using LlmQueue.Engine.Sources;
+using LlmQueue.Models.Sources;
 using LlmQueue.Engine;
 using Microsoft.Extensions.Options;
 

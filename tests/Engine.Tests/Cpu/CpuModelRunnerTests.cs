@@ -1,8 +1,9 @@
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Synthetic;
-using LlmQueue.Engine.Tests.Synthetic;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models;
+using LlmQueue.Models.Synthetic;
+using LlmQueue.TestKit;
+using LlmQueue.Models.Weights;
 using Xunit;
+using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Engine.Tests.Cpu;
 

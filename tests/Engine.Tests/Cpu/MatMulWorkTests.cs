@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using LlmQueue.Engine.Cpu;
-using LlmQueue.Engine.Tests.Synthetic;
-using LlmQueue.Engine.Weights;
+using LlmQueue.TestKit;
+using LlmQueue.Models.Weights;
 using Xunit;
 
 namespace LlmQueue.Engine.Tests.Cpu;

@@ -1,5 +1,5 @@
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Engine.Tests.Cpu;
 

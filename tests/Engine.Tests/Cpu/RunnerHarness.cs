@@ -1,6 +1,7 @@
 using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Jenga;
-using LlmQueue.Engine.Models;
+using LlmQueue.Models;
+using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Engine.Tests.Cpu;
 

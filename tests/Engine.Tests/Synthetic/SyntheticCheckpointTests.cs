@@ -1,7 +1,8 @@
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Synthetic;
+using LlmQueue.Models;
+using LlmQueue.Models.Synthetic;
 using LlmQueue.Engine.Tests.Cpu;
-using LlmQueue.Engine.Weights;
+using LlmQueue.TestKit;
+using LlmQueue.Models.Weights;
 using Xunit;
 
 namespace LlmQueue.Engine.Tests.Synthetic;

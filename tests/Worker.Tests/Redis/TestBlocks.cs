@@ -1,5 +1,5 @@
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Worker.Tests.Redis;
 

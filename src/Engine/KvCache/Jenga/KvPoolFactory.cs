@@ -1,4 +1,5 @@
-using LlmQueue.Engine.Models;
+using LlmQueue.Models;
+using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Engine.KvCache.Jenga;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Engine.KvCache.Remote;
 

@@ -1,4 +1,4 @@
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Engine.KvCache.Remote;
 

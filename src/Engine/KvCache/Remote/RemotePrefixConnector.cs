@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.KvCache.Prefix;
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models;
+using LlmQueue.Models.Weights;
 using Microsoft.Extensions.Logging;
+using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Engine.KvCache.Remote;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Engine.Tests.KvCache.Remote;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Tests.Sources;
-using LlmQueue.Engine.Weights;
+using LlmQueue.TestKit;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Engine.Tests.KvCache.Remote;
 

@@ -1,4 +1,4 @@
-using LlmQueue.Engine.Models;
+using LlmQueue.Models;
 using LlmQueue.Engine.Tests.Cpu;
 
 namespace LlmQueue.Engine.Tests.Models.Parity;

@@ -1,7 +1,7 @@
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Synthetic;
+using LlmQueue.Models;
+using LlmQueue.Models.Synthetic;
 using LlmQueue.Engine.Tests.Cpu;
-using LlmQueue.Engine.Tests.Synthetic;
+using LlmQueue.TestKit;
 using Xunit.Sdk;
 
 namespace LlmQueue.Engine.Tests.Models.Parity;
