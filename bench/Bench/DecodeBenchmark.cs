@@ -52,22 +52,31 @@ internal static class DecodeBenchmark
         }
     }
 
-    /// <summary>Prefills <paramref name="batch"/> sequences, then times <paramref name="steps"/> decode steps.</summary>
+    /// <summary>
+    /// Prefills <paramref name="batch"/> sequences, then times <paramref name="steps"/> decode steps through the runner
+    /// contract: forward pass and greedy sampling of every row, as the engine drives it.
+    /// </summary>
     private static double MeasureTokensPerSecond(CpuModelRunner runner, ModelConfig config, int batch, int steps, int blocksPerSequence)
     {
         var random = new Random(batch);
+        var greedy = new SamplingParameters { Temperature = 0 };
         var tables = Enumerable.Range(0, batch)
             .Select(s => Enumerable.Range(s * blocksPerSequence, blocksPerSequence).ToArray())
             .ToArray();
-        var logits = new float[batch * config.VocabSize];
+        var histories = Enumerable.Range(0, batch).Select(_ => new int[PromptLength + steps + 2]).ToArray();
         var prefill = new ForwardBatch();
         for (var s = 0; s < batch; s++)
         {
-            var prompt = Enumerable.Range(0, PromptLength).Select(_ => random.Next(config.VocabSize)).ToArray();
-            prefill.Sequences.Add(new SequenceChunk(prompt, 0, tables[s], NeedsLogits: true));
+            for (var i = 0; i < PromptLength; i++)
+            {
+                histories[s][i] = random.Next(config.VocabSize);
+            }
+
+            var prompt = histories[s].AsMemory(0, PromptLength);
+            prefill.Add(new SequenceChunk(prompt, 0, tables[s], NeedsLogits: true), new SamplingRow(greedy, prompt, PromptLength));
         }
 
-        runner.Execute(prefill, logits);
+        runner.Execute(prefill);
         var decode = new ForwardBatch();
         var start = 0L;
         for (var step = -2; step < steps; step++)
@@ -77,14 +86,17 @@ internal static class DecodeBenchmark
                 start = Stopwatch.GetTimestamp();
             }
 
-            decode.Sequences.Clear();
+            decode.Clear();
+            var position = PromptLength + step + 2;
             for (var s = 0; s < batch; s++)
             {
-                var position = PromptLength + step + 2;
-                decode.Sequences.Add(new SequenceChunk(new[] { random.Next(config.VocabSize) }, position, tables[s], NeedsLogits: true));
+                histories[s][position] = random.Next(config.VocabSize);
+                decode.Add(
+                    new SequenceChunk(histories[s].AsMemory(position, 1), position, tables[s], NeedsLogits: true),
+                    new SamplingRow(greedy, histories[s].AsMemory(0, position + 1), PromptLength));
             }
 
-            runner.Execute(decode, logits);
+            runner.Execute(decode);
         }
 
         return batch * steps / Stopwatch.GetElapsedTime(start).TotalSeconds;

@@ -4,13 +4,16 @@ using LlmQueue.Models.Tokenization;
 
 namespace LlmQueue.Engine;
 
-/// <summary>Submit-time checks: what the engine can tell is wrong before accepting a request.</summary>
+/// <summary>
+/// Submit-time checks, the only place a request is validated: ids, prompt kinds, message shapes, sampling ranges,
+/// lengths. What the engine can tell is wrong before accepting a request; each message names the field.
+/// </summary>
 internal static class RequestValidator
 {
     /// <summary>Returns the prompt's token ids, or throws <see cref="RequestRejectedException"/>.</summary>
     public static IReadOnlyList<int> Validate(GenerationRequest request, ModelInfo model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
     {
-        if (string.IsNullOrEmpty(request.RequestId))
+        if (string.IsNullOrWhiteSpace(request.RequestId))
         {
             throw Invalid("requestId is required.");
         }
@@ -60,6 +63,11 @@ internal static class RequestValidator
 
         if (request.Messages is not null)
         {
+            if (request.Messages.Any(m => string.IsNullOrEmpty(m.Role) || m.Content is null))
+            {
+                throw Invalid("messages: every message needs a role and a content.");
+            }
+
             // The rendered text carries the template's own BOS, as transformers' apply_chat_template does.
             return tokenizer.Encode(Render(request.Messages, model, chatTemplate), addSpecialTokens: false);
         }

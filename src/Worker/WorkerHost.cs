@@ -1,4 +1,5 @@
 using LlmQueue.Engine;
+using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Worker.Admission;
 using LlmQueue.Worker.Messaging;
@@ -40,10 +41,12 @@ public static class WorkerHost
         services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
 
         services.AddRedisKvTier(builder.Configuration);
-        services.AddSingleton(provider => EngineFactory.Create(
+        services.AddCpuRunnerBackend();
+        services.AddSingleton(provider => EngineFactory.CreateAsync(
             provider.GetRequiredService<IOptions<EngineOptions>>().Value,
+            provider.GetServices<IRunnerBackend>(),
             provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<RemoteKvTier>()));
+            provider.GetService<RemoteKvTier>()).GetAwaiter().GetResult());
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<HeldRequests>();
         services.AddOptions<HostOptions>().Configure<IOptions<TransportOptions>>((host, transport) =>

@@ -77,6 +77,7 @@ public static class RequestMapper
         PresencePenalty = (float)(p.PresencePenalty ?? _defaults.PresencePenalty),
         FrequencyPenalty = (float)(p.FrequencyPenalty ?? _defaults.FrequencyPenalty),
         RepetitionPenalty = (float)(p.RepetitionPenalty ?? _defaults.RepetitionPenalty),
+        Logprobs = p.Logprobs,
     };
 
     private static InvalidRequestException Invalid(string message) => new(ErrorCodes.InvalidRequest, message);
