@@ -37,7 +37,8 @@ public sealed class FakeRunner : IModelRunner
 
     public int KvLargePages { get; }
 
-    public KvPageFormat KvPageFormat { get; } = new(TensorDType.F32, FakeLayout);
+    /// <summary>f32-sized fake pages; a test may give the runner another format to act as another backend's replica.</summary>
+    public KvPageFormat KvPageFormat { get; init; } = new(TensorDType.F32, FakeLayout);
 
     /// <summary>Steps launched so far.</summary>
     public int Steps { get; private set; }

@@ -80,7 +80,8 @@ public static class ReferenceSampler
         var r = Math.Exp(2 * logitTolerance * scale) - 1;
         var weights = Weights(penalised, scale);
         var filtered = (parameters.TopK > 0 && parameters.TopK < weights.Length) || parameters.TopP < 1 || parameters.MinP > 0;
-        var candidates = filtered ? Kept(weights, parameters.TopK, parameters.TopP, parameters.MinP) : [.. Enumerable.Range(0, weights.Length)];
+        // The draw walks the kept tokens in id order.
+        var candidates = filtered ? [.. Kept(weights, parameters.TopK, parameters.TopP, parameters.MinP).Order()] : Enumerable.Range(0, weights.Length).ToArray();
         var decisive = !filtered || FiltersDecisive(weights, parameters, r);
         var mass = candidates.Sum(i => weights[i]);
         var target = SamplingRandom.Uniform(parameters.Seed, tokens.Count) * mass;
@@ -92,8 +93,6 @@ public static class ReferenceSampler
             if (cumulative > target || j == candidates.Length - 1)
             {
                 decisive &= target - before > 2 * r * mass && cumulative - target > 2 * r * mass;
-                // In probability order a near tie with a neighbour could swap the two; id order never changes.
-                decisive &= !filtered || (Apart(weights, candidates, j - 1, j, r) && Apart(weights, candidates, j, j + 1, r));
                 return (candidates[j], decisive);
             }
         }
@@ -117,7 +116,7 @@ public static class ReferenceSampler
     private static int[] SortedByWeight(double[] weights) =>
         [.. Enumerable.Range(0, weights.Length).OrderByDescending(i => weights[i]).ThenBy(i => i)];
 
-    /// <summary>Top-k, then top-p of the mass left, then min-p relative to the largest, in probability order.</summary>
+    /// <summary>Top-k, then top-p of the mass left, then min-p relative to the largest; the kept ids in probability order.</summary>
     private static int[] Kept(double[] weights, int topK, double topP, double minP)
     {
         var kept = SortedByWeight(weights).ToList();

@@ -6,10 +6,15 @@ namespace LlmQueue.Engine.Cpu.Sampling;
 /// <summary>
 /// Samples one row's next token on the host, exactly as docs/ARCHITECTURE.md ("Sampling") states, in vLLM's order:
 /// repetition penalty (prompt and output tokens), frequency and presence penalties (output tokens), temperature
-/// (below 1e-5 = greedy), top-k, top-p, min-p, then an inverse-CDF draw with the row's counter-based uniform
-/// (<see cref="SamplingRandom"/>). Stateless: the row carries the token history, so a row samples the same whatever
-/// the batch and whichever thread runs it. Allocates nothing: buffers are per thread.
+/// (below 1e-5 = greedy), top-k, top-p, min-p, then an inverse-CDF draw in token-id order over the kept tokens with
+/// the row's counter-based uniform (<see cref="SamplingRandom"/>). Stateless: the row carries the token history, so a
+/// row samples the same whatever the batch and whichever thread runs it. Allocates nothing: buffers are per thread.
 /// </summary>
+/// <remarks>
+/// The kept set is "every token whose sort key (weight descending, id ascending) is at most the cut's", so finding it
+/// never sorts the vocabulary: top-p sorts only the few weight buckets around its cut-off, min-p is a threshold, and
+/// top-k sorts only the buckets holding the k largest logits.
+/// </remarks>
 internal static class HostSampler
 {
     // Eight buckets per halving of the weight, covering weights down to 2^-32 of the maximum.
@@ -52,20 +57,22 @@ internal static class HostSampler
             return;
         }
 
-        var vocab = logits.Length;
-        var distribution = BuildDistribution(logits, parameters, scratch);
-        var weights = scratch.Weights(vocab);
-        if (distribution.Sorted)
+        var kept = Keep(logits, parameters, scratch);
+        var weights = scratch.Weights(logits.Length);
+        if (kept.Listed)
         {
-            foreach (var key in scratch.SortKeys(vocab)[..distribution.Count])
+            foreach (var key in scratch.SortKeys(logits.Length)[..kept.Count])
             {
                 var id = TokenOf(key);
-                probabilities[id] = (float)(weights[id] / distribution.Mass);
+                probabilities[id] = (float)(weights[id] / kept.Mass);
             }
+
+            return;
         }
-        else
+
+        for (var id = 0; id < weights.Length; id++)
         {
-            TensorPrimitives.Multiply(weights, (float)(1.0 / distribution.Mass), probabilities);
+            probabilities[id] = SortKey(weights[id], id) <= kept.Cut ? (float)(weights[id] / kept.Mass) : 0f;
         }
     }
 
@@ -111,35 +118,69 @@ internal static class HostSampler
         }
     }
 
+    /// <summary>Inverse-CDF draw in token-id order over the kept tokens: the first whose running f64 sum exceeds u x mass.</summary>
     private static int Draw(ReadOnlySpan<float> logits, SamplingParameters parameters, double uniform, SamplingScratch scratch)
     {
         var vocab = logits.Length;
-        var distribution = BuildDistribution(logits, parameters, scratch);
-        if (!(distribution.Mass > 0))
+        var kept = Keep(logits, parameters, scratch);
+        if (!(kept.Mass > 0))
         {
             // Every logit was -inf or NaN: nothing to draw from, so fall back to the argmax.
             return TensorPrimitives.IndexOfMax(logits);
         }
 
         var weights = scratch.Weights(vocab);
-        var target = uniform * distribution.Mass;
-        if (distribution.Sorted)
+        var target = uniform * kept.Mass;
+        if (kept.Listed)
         {
-            var cumulative = 0.0;
-            var keys = scratch.SortKeys(vocab)[..distribution.Count];
-            foreach (var key in keys)
+            // Top-k's few survivors: their ids in ascending order (keys become bare ids, which sort as such).
+            var listed = scratch.SortKeys(vocab)[..kept.Count];
+            for (var i = 0; i < listed.Length; i++)
             {
-                cumulative += weights[TokenOf(key)];
-                if (cumulative > target)
-                {
-                    return TokenOf(key);
-                }
+                listed[i] = TokenOf(listed[i]);
             }
 
-            return TokenOf(keys[^1]);
+            listed.Sort();
+            return WalkListed(weights, listed, target);
         }
 
-        return DrawUnsorted(weights, target);
+        return kept.Cut == long.MaxValue ? DrawUnsorted(weights, target) : WalkKept(weights, kept.Cut, target);
+    }
+
+    private static int WalkListed(ReadOnlySpan<float> weights, ReadOnlySpan<long> ids, double target)
+    {
+        var cumulative = 0.0;
+        foreach (var id in ids)
+        {
+            cumulative += weights[(int)id];
+            if (cumulative > target)
+            {
+                return (int)id;
+            }
+        }
+
+        return (int)ids[^1];
+    }
+
+    private static int WalkKept(ReadOnlySpan<float> weights, long cut, double target)
+    {
+        var cumulative = 0.0;
+        var last = -1;
+        for (var id = 0; id < weights.Length; id++)
+        {
+            if (SortKey(weights[id], id) <= cut)
+            {
+                cumulative += weights[id];
+                last = id;
+                if (cumulative > target)
+                {
+                    return id;
+                }
+            }
+        }
+
+        // Rounding left the target just above the total: the last kept token.
+        return last;
     }
 
     /// <summary>Inverse-CDF draw over all weights, skipping whole blocks by their (vectorised) sums.</summary>
@@ -170,48 +211,116 @@ internal static class HostSampler
         return weights.LastIndexOfAnyExcept(0f);
     }
 
-    /// <summary>Softmax numerators at the temperature (max weight 1), then the top-k/top-p/min-p filters.</summary>
-    private static SamplingDistribution BuildDistribution(ReadOnlySpan<float> logits, SamplingParameters parameters, SamplingScratch scratch)
+    /// <summary>
+    /// Softmax numerators at the temperature (max weight 1) and the set the filters keep: with top-k, the sorted
+    /// survivors listed in the scratch keys; otherwise every token whose sort key is at most the cut's.
+    /// </summary>
+    private static KeptTokens Keep(ReadOnlySpan<float> logits, SamplingParameters parameters, SamplingScratch scratch)
     {
         var vocab = logits.Length;
         var weights = scratch.Weights(vocab);
         var keys = scratch.SortKeys(vocab);
         var max = TensorPrimitives.Max(logits);
-        if (HasTopK(parameters, vocab))
+        var inverseTemperature = 1f / parameters.Temperature;
+        if (parameters.TopK > 0 && parameters.TopK < vocab)
         {
-            var candidates = CollectTopKCandidates(logits, max, parameters, weights, keys);
+            var candidates = CollectTopKCandidates(logits, max, inverseTemperature, parameters.TopK, weights, keys);
             keys[..candidates].Sort();
             var count = Math.Min(candidates, parameters.TopK);
-            return FinishFiltering(weights, keys, count, MassOf(weights, keys[..count]), parameters);
+            if (parameters.TopP < 1f)
+            {
+                count = TopPCount(weights, keys[..count], 0, MassOf(weights, keys[..count]), parameters.TopP);
+            }
+
+            if (parameters.MinP > 0f)
+            {
+                count = MinPCount(weights, keys[..count], parameters.MinP);
+            }
+
+            return new KeptTokens(true, count, long.MaxValue, MassOf(weights, keys[..count]));
         }
 
         TensorPrimitives.Subtract(logits, max, weights);
-        TensorPrimitives.Multiply(weights, 1f / parameters.Temperature, weights);
+        TensorPrimitives.Multiply(weights, inverseTemperature, weights);
         TensorPrimitives.Exp(weights, weights);
-        if (!HasTopP(parameters) && !HasMinP(parameters))
+        if (parameters.TopP >= 1f && parameters.MinP <= 0f)
         {
-            return new SamplingDistribution(false, vocab, Sum(weights));
+            return new KeptTokens(false, 0, long.MaxValue, Sum(weights));
         }
 
-        var (total, totalMass) = CollectCandidates(weights, parameters, keys);
-        keys[..total].Sort();
-        return FinishFiltering(weights, keys, total, totalMass, parameters);
+        var cut = parameters.TopP < 1f ? TopPCut(weights, keys, parameters.TopP) : long.MaxValue;
+        if (parameters.MinP > 0f)
+        {
+            // The largest weight is exactly 1, so min-p keeps weight >= min_p: every key up to (min_p, the last id).
+            cut = Math.Min(cut, SortKey(parameters.MinP, -1));
+        }
+
+        var mass = 0.0;
+        for (var id = 0; id < weights.Length; id++)
+        {
+            if (SortKey(weights[id], id) <= cut)
+            {
+                mass += weights[id];
+            }
+        }
+
+        return new KeptTokens(false, 0, cut, mass);
     }
 
-    /// <summary>Top-p (of <paramref name="totalMass"/>) then min-p over sorted candidates; sums what is kept.</summary>
-    private static SamplingDistribution FinishFiltering(ReadOnlySpan<float> weights, ReadOnlySpan<long> keys, int count, double totalMass, SamplingParameters parameters)
+    /// <summary>
+    /// The sort key of the last token of the smallest sorted prefix holding top_p of the mass, without sorting the
+    /// vocabulary: weights are bucketed by binary exponent; buckets wholly before the one where the prefix crosses
+    /// top_p are kept outright, and only that bucket and its neighbours (a margin for rounding) are sorted and walked.
+    /// </summary>
+    private static long TopPCut(ReadOnlySpan<float> weights, Span<long> keys, float topP)
     {
-        if (HasTopP(parameters))
+        Span<double> masses = stackalloc double[BucketCount];
+        masses.Clear();
+        foreach (var weight in weights)
         {
-            count = TopPCount(weights, keys[..count], totalMass, parameters.TopP);
+            masses[Bucket(weight)] += weight;
         }
 
-        if (HasMinP(parameters))
+        var total = 0.0;
+        foreach (var mass in masses)
         {
-            count = MinPCount(weights, keys[..count], parameters.MinP);
+            total += mass;
         }
 
-        return new SamplingDistribution(true, count, MassOf(weights, keys[..count]));
+        var target = topP * total;
+        var crossing = BucketCount - 1;
+        var running = 0.0;
+        for (var b = 0; b < BucketCount; b++)
+        {
+            running += masses[b];
+            if (running >= target)
+            {
+                crossing = b;
+                break;
+            }
+        }
+
+        var first = Math.Max(0, crossing - 1);
+        var last = Math.Min(BucketCount - 1, crossing + 1);
+        var before = 0.0;
+        for (var b = 0; b < first; b++)
+        {
+            before += masses[b];
+        }
+
+        var count = 0;
+        for (var id = 0; id < weights.Length; id++)
+        {
+            var bucket = Bucket(weights[id]);
+            if (bucket >= first && bucket <= last)
+            {
+                keys[count++] = SortKey(weights[id], id);
+            }
+        }
+
+        var region = keys[..count];
+        region.Sort();
+        return count == 0 ? long.MaxValue : region[TopPCount(weights, region, before, total, topP) - 1];
     }
 
     /// <summary>
@@ -219,9 +328,8 @@ internal static class HostSampler
     /// maximum (eight buckets per halving of probability), and only the buckets holding the top k are
     /// exponentiated and given sort keys.
     /// </summary>
-    private static int CollectTopKCandidates(ReadOnlySpan<float> logits, float max, SamplingParameters parameters, Span<float> weights, Span<long> keys)
+    private static int CollectTopKCandidates(ReadOnlySpan<float> logits, float max, float inverseTemperature, int topK, Span<float> weights, Span<long> keys)
     {
-        var inverseTemperature = 1f / parameters.Temperature;
         var scale = (1 << BucketsPerOctaveBits) * inverseTemperature / MathF.Log(2f);
         Span<int> counts = stackalloc int[BucketCount];
         counts.Clear();
@@ -235,7 +343,7 @@ internal static class HostSampler
         for (var b = 0; b < BucketCount; b++)
         {
             seen += counts[b];
-            if (seen >= parameters.TopK)
+            if (seen >= topK)
             {
                 limit = b;
                 break;
@@ -261,67 +369,13 @@ internal static class HostSampler
         Math.Clamp((int)(distance * scale), 0, BucketCount - 1);
 
     /// <summary>
-    /// Writes sort keys for every token that can survive top-p / min-p, avoiding a full-vocabulary sort: weights
-    /// are bucketed by binary exponent, and only buckets up to the one that must hold the cut-off are kept.
+    /// Length of the smallest prefix of the sorted keys whose weights, added to <paramref name="before"/>, reach
+    /// top_p of <paramref name="totalMass"/>; at least one.
     /// </summary>
-    private static (int Count, double TotalMass) CollectCandidates(ReadOnlySpan<float> weights, SamplingParameters parameters, Span<long> keys)
-    {
-        Span<double> masses = stackalloc double[BucketCount];
-        masses.Clear();
-        foreach (var weight in weights)
-        {
-            masses[Bucket(weight)] += weight;
-        }
-
-        var totalMass = 0.0;
-        foreach (var mass in masses)
-        {
-            totalMass += mass;
-        }
-
-        var limit = CandidateBucketLimit(masses, totalMass, parameters);
-        var count = 0;
-        for (var id = 0; id < weights.Length; id++)
-        {
-            if (Bucket(weights[id]) <= limit)
-            {
-                keys[count++] = SortKey(weights[id], id);
-            }
-        }
-
-        return (count, totalMass);
-    }
-
-    private static int CandidateBucketLimit(ReadOnlySpan<double> masses, double totalMass, SamplingParameters parameters)
-    {
-        var limit = BucketCount - 1;
-        if (HasTopP(parameters))
-        {
-            // The nucleus lies in the first buckets holding the top_p mass; one more bucket absorbs rounding.
-            var cumulative = 0.0;
-            for (var b = 0; b < BucketCount; b++)
-            {
-                cumulative += masses[b];
-                if (cumulative >= parameters.TopP * totalMass)
-                {
-                    limit = Math.Min(b + 1, BucketCount - 1);
-                    break;
-                }
-            }
-        }
-
-        // Weights are relative to the maximum (1), so min-p keeps weight >= min_p: never a later bucket.
-        return HasMinP(parameters) ? Math.Min(limit, Bucket(parameters.MinP)) : limit;
-    }
-
-    /// <summary>
-    /// Smallest prefix of the sorted candidates holding top_p of <paramref name="totalMass"/> (the mass after
-    /// top-k, or of the whole vocabulary), at least one.
-    /// </summary>
-    private static int TopPCount(ReadOnlySpan<float> weights, ReadOnlySpan<long> sorted, double totalMass, float topP)
+    private static int TopPCount(ReadOnlySpan<float> weights, ReadOnlySpan<long> sorted, double before, double totalMass, float topP)
     {
         var target = topP * totalMass;
-        var cumulative = 0.0;
+        var cumulative = before;
         for (var i = 0; i < sorted.Length; i++)
         {
             cumulative += weights[TokenOf(sorted[i])];
@@ -331,7 +385,7 @@ internal static class HostSampler
             }
         }
 
-        return sorted.Length;
+        return Math.Max(1, sorted.Length);
     }
 
     /// <summary>Prefix of the sorted candidates with probability >= min_p times the largest (at least one).</summary>
@@ -347,12 +401,6 @@ internal static class HostSampler
         return count;
     }
 
-    private static bool HasTopK(SamplingParameters parameters, int vocab) => parameters.TopK > 0 && parameters.TopK < vocab;
-
-    private static bool HasTopP(SamplingParameters parameters) => parameters.TopP < 1f;
-
-    private static bool HasMinP(SamplingParameters parameters) => parameters.MinP > 0f;
-
     /// <summary>
     /// 0 for weight 1, then eight buckets per halving (exponent and top mantissa bits of the float, so larger
     /// weights never land in later buckets); zero and tiny weights share the last bucket.
@@ -364,7 +412,10 @@ internal static class HostSampler
         return Math.Clamp(one - key, 0, BucketCount - 1);
     }
 
-    /// <summary>Ascending keys order by weight descending, then token id ascending (non-negative floats sort as their bits).</summary>
+    /// <summary>
+    /// Ascending keys order by weight descending, then token id ascending (non-negative floats sort as their bits);
+    /// id -1 gives the last key of a weight.
+    /// </summary>
     private static long SortKey(float weight, int id) =>
         ((long)(int.MaxValue - BitConverter.SingleToInt32Bits(weight)) << 32) | (uint)id;
 
@@ -391,4 +442,11 @@ internal static class HostSampler
 
         return total;
     }
+
+    /// <summary>
+    /// What the filters keep: with <see cref="Listed"/>, the first <see cref="Count"/> scratch keys (top-k's sorted
+    /// survivors); otherwise every token whose sort key is at most <see cref="Cut"/> (long.MaxValue: all).
+    /// <see cref="Mass"/> sums the kept weights.
+    /// </summary>
+    private readonly record struct KeptTokens(bool Listed, int Count, long Cut, double Mass);
 }
