@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using LlmQueue.Engine.Cpu;
+using LlmQueue.Engine.Runners;
 using LlmQueue.Models;
 using LlmQueue.Models.Synthetic;
-using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Bench;
 

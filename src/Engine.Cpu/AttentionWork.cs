@@ -1,6 +1,6 @@
 using LlmQueue.Engine.KvCache.Jenga;
-using LlmQueue.Models;
 using LlmQueue.Engine.Runners;
+using LlmQueue.Models;
 
 namespace LlmQueue.Engine.Cpu;
 

@@ -1,6 +1,6 @@
+using LlmQueue.Engine.Runners;
 using LlmQueue.Engine.Scheduling;
 using LlmQueue.Models.Tokenization;
-using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Engine;
 

@@ -75,10 +75,10 @@ public sealed class EngineOptions
             failures.Add($"{section}:ModelPath '{ModelPath}' is not an existing folder.");
         }
 
-        AddIfNotPositive(failures, section, nameof(BlockSize), BlockSize);
-        AddIfNotPositive(failures, section, nameof(KvCacheMiB), KvCacheMiB);
-        AddIfNotPositive(failures, section, nameof(MaxBatchTokens), MaxBatchTokens);
-        AddIfNotPositive(failures, section, nameof(MaxRunningRequests), MaxRunningRequests);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(BlockSize), BlockSize);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(KvCacheMiB), KvCacheMiB);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(MaxBatchTokens), MaxBatchTokens);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(MaxRunningRequests), MaxRunningRequests);
         if (Threads < 0)
         {
             failures.Add($"{section}:Threads must be >= 0 (0 = all cores), got {Threads}.");
@@ -95,13 +95,5 @@ public sealed class EngineOptions
         }
 
         return failures;
-    }
-
-    private static void AddIfNotPositive(List<string> failures, string section, string key, int value)
-    {
-        if (value <= 0)
-        {
-            failures.Add($"{section}:{key} must be > 0, got {value}.");
-        }
     }
 }

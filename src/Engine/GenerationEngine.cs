@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Models;
+using LlmQueue.Engine.Runners;
 using LlmQueue.Engine.Scheduling;
+using LlmQueue.Models;
 using LlmQueue.Models.Templates;
 using LlmQueue.Models.Tokenization;
 using Microsoft.Extensions.Logging;
-using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Engine;
 

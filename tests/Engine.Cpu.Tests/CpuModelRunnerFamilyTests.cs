@@ -1,7 +1,7 @@
 using LlmQueue.Models;
 using LlmQueue.Models.Synthetic;
-using LlmQueue.TestKit;
 using LlmQueue.Models.Weights;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Engine.Cpu.Tests;
 

@@ -1,8 +1,8 @@
+using LlmQueue.Engine.Runners;
 using LlmQueue.Models;
 using LlmQueue.Models.Synthetic;
-using LlmQueue.TestKit;
 using LlmQueue.Models.Weights;
-using LlmQueue.Engine.Runners;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Engine.Cpu.Tests;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using LlmQueue.Engine.Cpu;
-using LlmQueue.TestKit;
 using LlmQueue.Models.Weights;
+using LlmQueue.TestKit;
 using Xunit;
 
 namespace LlmQueue.Engine.Cpu.Tests;

@@ -1,6 +1,6 @@
-using LlmQueue.TestKit;
 using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Jenga;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Engine.Cpu.Tests;
 

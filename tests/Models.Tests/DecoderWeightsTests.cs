@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using LlmQueue.Models;
 using LlmQueue.Models.Synthetic;
-using LlmQueue.TestKit;
 using LlmQueue.Models.Weights;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Models.Tests;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using LlmQueue.Models;
-using LlmQueue.TestKit;
 using LlmQueue.Models.Weights;
+using LlmQueue.TestKit;
 using Xunit;
 
 namespace LlmQueue.Models.Tests;

@@ -1,6 +1,6 @@
-using LlmQueue.TestKit;
-using LlmQueue.Models;
 using LlmQueue.Engine.Cpu.Tests;
+using LlmQueue.Models;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Engine.Cpu.Tests.Parity;
 

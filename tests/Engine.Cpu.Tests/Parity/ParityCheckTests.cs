@@ -1,6 +1,6 @@
+using LlmQueue.Engine.Cpu.Tests;
 using LlmQueue.Models;
 using LlmQueue.Models.Synthetic;
-using LlmQueue.Engine.Cpu.Tests;
 using LlmQueue.TestKit;
 using Xunit.Sdk;
 

@@ -1,5 +1,5 @@
-using LlmQueue.TestKit;
 using LlmQueue.Models.Sources;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Models.Tests.Sources;
 

@@ -2,8 +2,8 @@ using System.Net;
 using LlmQueue.Models;
 using LlmQueue.Models.Sources;
 using LlmQueue.Models.Synthetic;
-using LlmQueue.TestKit;
 using LlmQueue.Models.Weights;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Models.Tests.Sources;
 

@@ -1,6 +1,6 @@
-using Xunit;
 using System.Runtime.Intrinsics;
 using LlmQueue.Models.Weights;
+using Xunit;
 
 namespace LlmQueue.Models.Tests.Weights;
 

@@ -1,6 +1,6 @@
 using LlmQueue.Models.Synthetic;
-using LlmQueue.TestKit;
 using LlmQueue.Models.Weights;
+using LlmQueue.TestKit;
 using Xunit;
 
 namespace LlmQueue.Models.Tests.Weights;

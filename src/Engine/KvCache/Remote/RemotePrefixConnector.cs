@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.KvCache.Prefix;
-using Microsoft.Extensions.Logging;
 using LlmQueue.Engine.Runners;
+using Microsoft.Extensions.Logging;
 
 namespace LlmQueue.Engine.KvCache.Remote;
 

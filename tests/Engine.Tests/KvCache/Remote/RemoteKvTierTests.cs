@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.TestKit;
 using LlmQueue.Engine.Runners;
 using LlmQueue.Models.Weights;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Engine.Tests.KvCache.Remote;
 
