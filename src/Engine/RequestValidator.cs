@@ -18,6 +18,11 @@ internal static class RequestValidator
             throw Invalid("requestId is required.");
         }
 
+        if (!string.IsNullOrEmpty(request.Model) && !string.Equals(request.Model, model.Name, StringComparison.Ordinal))
+        {
+            throw new RequestRejectedException(RejectionReason.ModelNotFound, $"model '{request.Model}' is not served here; this worker serves '{model.Name}'.");
+        }
+
         if (request.Deadline is { } deadline && deadline <= DateTimeOffset.UtcNow)
         {
             throw new RequestRejectedException(RejectionReason.DeadlineExceeded, $"deadline {deadline:O} has already passed.");

@@ -237,6 +237,7 @@ public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyM
     [InlineData("logprobs", RejectionReason.InvalidRequest)]
     [InlineData("requestId", RejectionReason.InvalidRequest)]
     [InlineData("messages", RejectionReason.InvalidRequest)]
+    [InlineData("model", RejectionReason.ModelNotFound)]
     public async Task Bad_requests_are_rejected_with_the_problem_named(string field, RejectionReason reason)
     {
         await using var engine = model.CreateEngine();
@@ -251,6 +252,7 @@ public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyM
             "logprobs" => good with { Sampling = good.Sampling with { Logprobs = 21 } },
             "requestId" => good with { RequestId = "  " },
             "messages" => good with { Prompt = null, Messages = [("user", null!)] },
+            "model" => good with { Model = "another-model" },
             _ => good with { Prompt = null, PromptTokenIds = Enumerable.Repeat(5, engine.Model.ContextLength).ToArray() },
         };
 

@@ -19,13 +19,12 @@ public sealed class RunnerHarness : IDisposable
     private readonly Dictionary<int, KvSequence> _sequences = [];
     private readonly Dictionary<int, List<int>> _tokens = [];
     private readonly Dictionary<int, int> _promptLengths = [];
-    private readonly bool _ownsRunner;
 
-    public RunnerHarness(IModelRunner runner, int shuffleSeed, bool ownsRunner = true)
+    /// <summary>The harness owns <paramref name="runner"/> and disposes it.</summary>
+    public RunnerHarness(IModelRunner runner, int shuffleSeed)
     {
         ArgumentNullException.ThrowIfNull(runner);
         Runner = runner;
-        _ownsRunner = ownsRunner;
         Pool = new JengaKvCache(runner.KvLayout, runner.KvLargePages * runner.KvLayout.LargePageBytes, "harness", enablePrefixCaching: false);
         ShuffleFreePages(shuffleSeed);
     }
@@ -40,8 +39,6 @@ public sealed class RunnerHarness : IDisposable
     public IReadOnlyList<int> Tokens(int sequence) => _tokens[sequence];
 
     public int PromptLength(int sequence) => _promptLengths[sequence];
-
-    public KvSequence Kv(int sequence) => _sequences[sequence];
 
     /// <summary>Runs one step through the contract (Launch, Collect). Returns each sampled row's outputs by sequence.</summary>
     public Dictionary<int, SampledRow> Step(params HarnessChunk[] work)
@@ -117,22 +114,7 @@ public sealed class RunnerHarness : IDisposable
         _tokens[copy] = [.. _tokens[source].Take(blocks * blockTokens)];
     }
 
-    /// <summary>Drops a sequence's pages (they go back to the pool's free list).</summary>
-    public void Free(int sequence)
-    {
-        Pool.Free(_sequences[sequence]);
-        _sequences.Remove(sequence);
-        _tokens.Remove(sequence);
-        _promptLengths.Remove(sequence);
-    }
-
-    public void Dispose()
-    {
-        if (_ownsRunner)
-        {
-            Runner.Dispose();
-        }
-    }
+    public void Dispose() => Runner.Dispose();
 
     private ForwardBatch Build(HarnessChunk[] work)
     {

@@ -31,6 +31,7 @@ public static class RequestMapper
         return new GenerationRequest
         {
             RequestId = message.RequestId,
+            Model = message.Model,
             Prompt = message.Prompt,
             PromptTokenIds = message.PromptTokenIds,
             Messages = message.Messages?.Select(m => (m.Role, m.Content)).ToArray(),
@@ -46,6 +47,7 @@ public static class RequestMapper
     {
         RejectionReason.PromptTooLong => ErrorCodes.PromptTooLong,
         RejectionReason.DeadlineExceeded => ErrorCodes.DeadlineExceeded,
+        RejectionReason.ModelNotFound => ErrorCodes.ModelNotFound,
         _ => ErrorCodes.InvalidRequest,
     };
 
