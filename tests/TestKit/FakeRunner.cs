@@ -21,6 +21,7 @@ public sealed class FakeRunner : IModelRunner
 
     private readonly byte[][] _pages;
     private ForwardBatch? _launched;
+    private bool _disposed;
 
     public FakeRunner(ModelConfig config, int blockTokens, int largePages)
     {
@@ -52,8 +53,6 @@ public sealed class FakeRunner : IModelRunner
     /// <summary>Runs at the start of every step on the engine thread: tests hold the engine mid-step with it.</summary>
     public Action<ForwardBatch>? OnLaunch { get; set; }
 
-    public bool Disposed { get; private set; }
-
     public void ReadKvPage(int type, int page, Span<byte> destination) => Page(type, page).CopyTo(destination);
 
     public void WriteKvPage(int type, int page, ReadOnlySpan<byte> source)
@@ -70,7 +69,7 @@ public sealed class FakeRunner : IModelRunner
     public void Launch(ForwardBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        ObjectDisposedException.ThrowIf(Disposed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_launched is not null)
         {
             throw new InvalidOperationException("A step is already in flight.");
@@ -110,7 +109,7 @@ public sealed class FakeRunner : IModelRunner
         _launched = null;
     }
 
-    public void Dispose() => Disposed = true;
+    public void Dispose() => _disposed = true;
 
     private Span<byte> Page(int type, int page) =>
         _pages[type].AsSpan(checked((int)(page * KvLayout.SmallPageBytes(type))), (int)KvLayout.SmallPageBytes(type));
