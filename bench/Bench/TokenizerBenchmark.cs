@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text;
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Synthetic;
-using LlmQueue.Engine.Tokenization;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Models;
+using LlmQueue.Models.Synthetic;
+using LlmQueue.Models.Tokenization;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Bench;
 

@@ -35,4 +35,10 @@ public sealed record SamplingParams
 
     /// <summary>&gt; 0; 1 disables. Divides positive and multiplies negative logits of prompt and generated tokens.</summary>
     public double? RepetitionPenalty { get; init; }
+
+    /// <summary>
+    /// In [0, 20]: return each generated token's logprob and this many most likely alternatives (OpenAI / vLLM
+    /// "logprobs"). Null: none.
+    /// </summary>
+    public int? Logprobs { get; init; }
 }

@@ -7,6 +7,9 @@ public sealed record GenerationRequest
 {
     public required string RequestId { get; init; }
 
+    /// <summary>When set, must name the model the engine serves (its <see cref="ModelInfo.Name"/>).</summary>
+    public string? Model { get; init; }
+
     public string? Prompt { get; init; }
 
     public IReadOnlyList<int>? PromptTokenIds { get; init; }

@@ -239,12 +239,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         _capacity.EnteredAdmission();
         try
         {
-            handle = await AdmitAsync(RequestMapper.Map(request, _engine.Model, received), stop).ConfigureAwait(false);
-        }
-        catch (InvalidRequestException ex)
-        {
-            await replies.SendAsync(Failed(request.RequestId, attempt, ex.Code, ex.Message), lost).ConfigureAwait(false);
-            return Settlement.Complete;
+            handle = await AdmitAsync(RequestMapper.Map(request, received), stop).ConfigureAwait(false);
         }
         catch (RequestRejectedException ex)
         {

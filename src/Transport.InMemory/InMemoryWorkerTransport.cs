@@ -94,7 +94,8 @@ public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTranspo
 
     private async Task ReceiveAsync(InMemoryEntity queue, string errorQueue, int concurrency, Func<InboundMessage, Task<Settlement>> handle)
     {
-        using var slots = new SemaphoreSlim(concurrency, concurrency);
+        // Not disposed when the loop ends: deliveries still in flight release their slot later.
+        var slots = new SemaphoreSlim(concurrency, concurrency);
         var stop = _stopReceiving.Token;
         try
         {

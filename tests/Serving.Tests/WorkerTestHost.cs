@@ -23,7 +23,8 @@ public sealed class WorkerTestHost : IAsyncDisposable
 
     public IServiceProvider Services => _worker.Services;
 
-    public static async Task<WorkerTestHost> StartAsync(ScriptedEngine engine, params string[] args)
+    /// <param name="engine">The scripted engine, or null for the real engine on the tiny synthetic model.</param>
+    public static async Task<WorkerTestHost> StartAsync(ScriptedEngine? engine, params string[] args)
     {
         var bed = new InMemoryTestBed();
         var worker = await WorkerInstance.StartAsync(bed, RequestQueue, engine, ["--Transport:RetryLimit=1", .. args]);

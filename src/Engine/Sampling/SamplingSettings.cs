@@ -1,3 +1,5 @@
+using LlmQueue.Engine.Runners;
+
 namespace LlmQueue.Engine.Sampling;
 
 /// <summary>Resolved sampling settings (no nulls but Seed). Semantics mirror vLLM.</summary>
@@ -32,4 +34,21 @@ public sealed record SamplingSettings
 
     /// <summary>1 disables.</summary>
     public float RepetitionPenalty { get; init; } = 1f;
+
+    /// <summary>Null: none; N in 0..20: each generated token's logprob and its N most likely alternatives.</summary>
+    public int? Logprobs { get; init; }
+
+    /// <summary>What a runner samples with; an unseeded request gets its random seed here, once, so a recompute after preemption draws the same.</summary>
+    public SamplingParameters ToParameters() => new()
+    {
+        Temperature = Temperature,
+        TopK = Math.Max(0, TopK),
+        TopP = TopP,
+        MinP = MinP,
+        PresencePenalty = PresencePenalty,
+        FrequencyPenalty = FrequencyPenalty,
+        RepetitionPenalty = RepetitionPenalty,
+        Seed = unchecked((ulong)(Seed ?? Random.Shared.NextInt64(long.MinValue, long.MaxValue))),
+        Logprobs = Logprobs ?? SamplingParameters.NoLogprobs,
+    };
 }

@@ -1,5 +1,7 @@
 using LlmQueue.Engine;
+using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Remote;
+using LlmQueue.Engine.Runners;
 using LlmQueue.Serving.Admission;
 using LlmQueue.Serving.Callbacks;
 using LlmQueue.Serving.Options;
@@ -49,10 +51,14 @@ public static class WorkerHost
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddRedisKvTier(builder.Configuration);
-        services.AddSingleton(provider => EngineFactory.Create(
+        // Backends register themselves; Engine:Device picks one when the engine is built.
+        services.AddCpuRunnerBackend();
+        // Built by EngineStartup when the host starts (before any transport takes a message), on the start thread.
+        services.AddSingleton(provider => EngineFactory.CreateAsync(
             provider.GetRequiredService<IOptions<EngineOptions>>().Value,
+            provider.GetServices<IRunnerBackend>(),
             provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<RemoteKvTier>()));
+            provider.GetService<RemoteKvTier>()).GetAwaiter().GetResult());
         services.AddSingleton<WorkerState>();
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<HeldRequests>();
