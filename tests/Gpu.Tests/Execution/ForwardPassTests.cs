@@ -57,6 +57,62 @@ public class ForwardPassTests(ITestOutputHelper output)
         output.WriteLine($"{preset} {chunks}: worst relative error {worst:E2}");
     }
 
+    [Fact]
+    public void Decode_steps_replayed_from_graph_buckets_equal_steps_launched_directly()
+    {
+        var spec = SyntheticModelSpec.TinyGemma2 with { DType = TensorDType.BF16 };
+        using var model = TestModels.Load(spec, "tiny-gemma2-bf16");
+        using var gpu = new FakeGpu();
+        using var direct = new ForwardHarness(gpu.Cuda, gpu.Blas, gpu.Module, model, blockTokens: 4, largePages: 48, new StepLimits(64, 4, 128), shuffleSeed: 5);
+        using var graphed = new ForwardHarness(gpu.Cuda, gpu.Blas, gpu.Module, model, blockTokens: 4, largePages: 48, new StepLimits(64, 4, 128), shuffleSeed: 5);
+        var buckets = new GraphBuckets(4);
+        var prompts = new[] { RandomTokens(9, spec.VocabSize, 1), RandomTokens(4, spec.VocabSize, 2), RandomTokens(13, spec.VocabSize, 3) };
+        var work = prompts.Select((p, i) => (i, p, true)).ToArray();
+        var next = direct.Step(work);
+        Assert.Equal(next.Values, graphed.Step(work).Values);
+
+        var launchesBefore = gpu.Cuda.DirectLaunches.Values.Sum();
+        for (int step = 0; step < 6; step++)
+        {
+            var tokens = next.OrderBy(e => e.Key).Select(e => (e.Key, Argmax(e.Value))).ToArray();
+            var expected = direct.Step([.. tokens.Select(t => (t.Key, new[] { t.Item2 }, true))]);
+            int directLaunches = gpu.Cuda.DirectLaunches.Values.Sum();
+            var actual = graphed.DecodeWithGraph(buckets, tokens);
+            Assert.Equal(directLaunches, gpu.Cuda.DirectLaunches.Values.Sum()); // the graphed step launched nothing itself
+            foreach (var (sequence, logits) in expected)
+            {
+                Assert.True(Errors.Relative(actual[sequence], logits) < 1e-6, $"step {step}, sequence {sequence}");
+            }
+
+            next = expected;
+        }
+
+        Assert.True(gpu.Cuda.ReplayedOperations > 0);
+        Assert.True(gpu.Cuda.DirectLaunches.Values.Sum() > launchesBefore);
+    }
+
+    [Fact]
+    public void Sequences_batched_together_get_the_logits_they_get_alone()
+    {
+        var spec = SyntheticModelSpec.TinyGemma3 with { DType = TensorDType.BF16 };
+        using var model = TestModels.Load(spec, "tiny-gemma3-bf16");
+        using var gpu = new FakeGpu();
+        using var together = new ForwardHarness(gpu.Cuda, gpu.Blas, gpu.Module, model, blockTokens: 4, largePages: 64, new StepLimits(64, 4, 128), shuffleSeed: 8);
+        using var alone = new ForwardHarness(gpu.Cuda, gpu.Blas, gpu.Module, model, blockTokens: 4, largePages: 64, new StepLimits(64, 4, 128), shuffleSeed: 9);
+        int[] a = RandomTokens(21, spec.VocabSize, 4);
+        int[] b = RandomTokens(6, spec.VocabSize, 5);
+        var both = together.Step((0, a[..12], true), (1, b, true));
+        var second = together.Step((0, a[12..], true), (1, [3], true));
+        var aloneA = alone.Step((0, a[..12], true));
+        var aloneB = alone.Step((1, b, true));
+        Assert.True(Errors.Relative(both[0], aloneA[0]) < 1e-6);
+        Assert.True(Errors.Relative(both[1], aloneB[1]) < 1e-6);
+        Assert.True(Errors.Relative(second[0], alone.Step((0, a[12..], true))[0]) < 1e-6);
+        Assert.True(Errors.Relative(second[1], alone.Step((1, [3], true))[1]) < 1e-6);
+    }
+
+    private static int Argmax(float[] values) => Array.IndexOf(values, values.Max());
+
     private static IEnumerable<int> ChunkLengths(string chunks) => chunks switch
     {
         "20+decode" => [20, .. Enumerable.Repeat(1, SequenceLength - 20)],
