@@ -29,6 +29,7 @@ public sealed class ForwardHarness : IDisposable
     private readonly Dictionary<int, KvSequence> _sequences = [];
     private readonly Dictionary<int, List<int>> _tokens = [];
     private readonly Dictionary<int, CudaGraphExec> _graphs = [];
+    private (PackedStep Step, int Bucket)? _lastGraphed;
 
     public ForwardHarness(ICudaApi cuda, IBlasApi blas, KernelModule module, LlamaModel model, int blockTokens, int largePages, StepLimits limits, int shuffleSeed)
     {
@@ -63,6 +64,18 @@ public sealed class ForwardHarness : IDisposable
         ArgumentNullException.ThrowIfNull(buckets);
         int bucket = buckets.BucketFor(work.Length) ?? throw new ArgumentException($"{work.Length} sequences exceed the largest graph bucket ({buckets.Largest}).", nameof(work));
         return Run([.. work.Select(w => (w.Sequence, new[] { w.Token }, true))], bucket);
+    }
+
+    /// <summary>
+    /// Device milliseconds of the last graphed decode step's forward pass, launched directly and replayed from its graph
+    /// (medians of <paramref name="repeats"/>). Its inputs are still on the device; rerunning rewrites the same K/V.
+    /// </summary>
+    public (double DirectMs, double GraphMs) TimeLastGraphedStep(int repeats)
+    {
+        var (step, bucket) = _lastGraphed ?? throw new InvalidOperationException("No decode step has been replayed from a graph yet.");
+        double direct = DeviceMeasurements.Median(_cuda, () => _forward.Enqueue(_stream, step), repeats, _stream);
+        double graph = DeviceMeasurements.Median(_cuda, () => _cuda.Launch(_graphs[bucket], _stream), repeats, _stream);
+        return (direct, graph);
     }
 
     public void Dispose()
@@ -102,6 +115,7 @@ public sealed class ForwardHarness : IDisposable
         if (graphBucket is int size)
         {
             _cuda.Launch(GraphFor(size, step), _stream);
+            _lastGraphed = (step, size);
         }
         else
         {

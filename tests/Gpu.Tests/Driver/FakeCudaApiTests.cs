@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Driver;
 using LlmQueue.Gpu.Kernels;
 using LlmQueue.Gpu.Native;
@@ -10,11 +11,11 @@ public class FakeCudaApiTests
     [Fact]
     public void A_kernel_reading_past_its_buffer_fails_with_the_kernel_named()
     {
-        using var gpu = new FakeGpu();
-        var table = gpu.Cuda.Upload(new ushort[4 * 8]);
-        var hidden = gpu.Cuda.Upload(new float[8]);
-        var ids = gpu.Cuda.Upload([4]); // row 4 of a 4-row table
-        var error = Assert.Throws<FakeMemoryAccessException>(() => gpu.Kernels.EmbedTokens(default, new EmbedTokensCall(table, ids, hidden, 1, 8, 1f)));
+        using var gpu = new ReferenceBackend();
+        var table = gpu.Fake.Upload(new ushort[4 * 8]);
+        var hidden = gpu.Fake.Upload(new float[8]);
+        var ids = gpu.Fake.Upload([4]); // row 4 of a 4-row table
+        var error = Assert.Throws<FakeMemoryAccessException>(() => gpu.Launcher.EmbedTokens(default, new EmbedTokensCall(table, ids, hidden, 1, 8, 1f)));
         Assert.StartsWith("embed_tokens:", error.Message, StringComparison.Ordinal);
     }
 
@@ -35,12 +36,12 @@ public class FakeCudaApiTests
     [Fact]
     public void A_captured_graph_replays_its_launches_on_the_buffers_as_they_are_at_replay()
     {
-        using var gpu = new FakeGpu();
-        var cuda = gpu.Cuda;
+        using var gpu = new ReferenceBackend();
+        var cuda = gpu.Fake;
         var stream = cuda.CreateStream();
         var logits = cuda.Upload(new[] { 10f, -20f });
         cuda.BeginCapture(stream);
-        gpu.Kernels.LogitSoftcap(stream, new LogitSoftcapCall(logits, 2, 5f));
+        gpu.Launcher.LogitSoftcap(stream, new LogitSoftcapCall(logits, 2, 5f));
         Assert.Equal(10f, cuda.Download<float>(logits, 1)[0]); // recorded, not run
         var graph = cuda.EndCapture(stream);
         var exec = cuda.Instantiate(graph);
@@ -55,8 +56,8 @@ public class FakeCudaApiTests
     [Fact]
     public void A_graph_of_the_same_shape_updates_in_place_and_another_shape_does_not()
     {
-        using var gpu = new FakeGpu();
-        var cuda = gpu.Cuda;
+        using var gpu = new ReferenceBackend();
+        var cuda = gpu.Fake;
         var stream = cuda.CreateStream();
         var buffer = cuda.Upload(new[] { 8f });
         CudaGraph Capture(float cap, int launches)
@@ -64,7 +65,7 @@ public class FakeCudaApiTests
             cuda.BeginCapture(stream);
             for (int i = 0; i < launches; i++)
             {
-                gpu.Kernels.LogitSoftcap(stream, new LogitSoftcapCall(buffer, 1, cap));
+                gpu.Launcher.LogitSoftcap(stream, new LogitSoftcapCall(buffer, 1, cap));
             }
 
             return cuda.EndCapture(stream);

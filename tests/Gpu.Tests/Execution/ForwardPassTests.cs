@@ -40,8 +40,8 @@ public class ForwardPassTests(ITestOutputHelper output)
         using var model = TestModels.Load(spec, preset + "-bf16");
         int[] tokens = RandomTokens(SequenceLength, spec.VocabSize, seed: 7);
         var reference = new ReferenceDecoder(model).Forward(tokens);
-        using var gpu = new FakeGpu();
-        using var harness = new ForwardHarness(gpu.Cuda, gpu.Blas, gpu.Module, model, blockTokens: 4, largePages: 32, new StepLimits(64, 4, 128), shuffleSeed: 2);
+        using var gpu = new ReferenceBackend();
+        using var harness = new ForwardHarness(gpu.Fake, gpu.Blas, gpu.Kernels, model, blockTokens: 4, largePages: 32, new StepLimits(64, 4, 128), shuffleSeed: 2);
         int position = 0;
         double worst = 0;
         foreach (int length in ChunkLengths(chunks))
@@ -62,23 +62,23 @@ public class ForwardPassTests(ITestOutputHelper output)
     {
         var spec = SyntheticModelSpec.TinyGemma2 with { DType = TensorDType.BF16 };
         using var model = TestModels.Load(spec, "tiny-gemma2-bf16");
-        using var gpu = new FakeGpu();
-        using var direct = new ForwardHarness(gpu.Cuda, gpu.Blas, gpu.Module, model, blockTokens: 4, largePages: 48, new StepLimits(64, 4, 128), shuffleSeed: 5);
-        using var graphed = new ForwardHarness(gpu.Cuda, gpu.Blas, gpu.Module, model, blockTokens: 4, largePages: 48, new StepLimits(64, 4, 128), shuffleSeed: 5);
+        using var gpu = new ReferenceBackend();
+        using var direct = new ForwardHarness(gpu.Fake, gpu.Blas, gpu.Kernels, model, blockTokens: 4, largePages: 48, new StepLimits(64, 4, 128), shuffleSeed: 5);
+        using var graphed = new ForwardHarness(gpu.Fake, gpu.Blas, gpu.Kernels, model, blockTokens: 4, largePages: 48, new StepLimits(64, 4, 128), shuffleSeed: 5);
         var buckets = new GraphBuckets(4);
         var prompts = new[] { RandomTokens(9, spec.VocabSize, 1), RandomTokens(4, spec.VocabSize, 2), RandomTokens(13, spec.VocabSize, 3) };
         var work = prompts.Select((p, i) => (i, p, true)).ToArray();
         var next = direct.Step(work);
         Assert.Equal(next.Values, graphed.Step(work).Values);
 
-        var launchesBefore = gpu.Cuda.DirectLaunches.Values.Sum();
+        var launchesBefore = gpu.Fake.DirectLaunches.Values.Sum();
         for (int step = 0; step < 6; step++)
         {
             var tokens = next.OrderBy(e => e.Key).Select(e => (e.Key, Argmax(e.Value))).ToArray();
             var expected = direct.Step([.. tokens.Select(t => (t.Key, new[] { t.Item2 }, true))]);
-            int directLaunches = gpu.Cuda.DirectLaunches.Values.Sum();
+            int directLaunches = gpu.Fake.DirectLaunches.Values.Sum();
             var actual = graphed.DecodeWithGraph(buckets, tokens);
-            Assert.Equal(directLaunches, gpu.Cuda.DirectLaunches.Values.Sum()); // the graphed step launched nothing itself
+            Assert.Equal(directLaunches, gpu.Fake.DirectLaunches.Values.Sum()); // the graphed step launched nothing itself
             foreach (var (sequence, logits) in expected)
             {
                 Assert.True(Errors.Relative(actual[sequence], logits) < 1e-6, $"step {step}, sequence {sequence}");
@@ -87,8 +87,8 @@ public class ForwardPassTests(ITestOutputHelper output)
             next = expected;
         }
 
-        Assert.True(gpu.Cuda.ReplayedOperations > 0);
-        Assert.True(gpu.Cuda.DirectLaunches.Values.Sum() > launchesBefore);
+        Assert.True(gpu.Fake.ReplayedOperations > 0);
+        Assert.True(gpu.Fake.DirectLaunches.Values.Sum() > launchesBefore);
     }
 
     [Fact]
@@ -96,9 +96,9 @@ public class ForwardPassTests(ITestOutputHelper output)
     {
         var spec = SyntheticModelSpec.TinyGemma3 with { DType = TensorDType.BF16 };
         using var model = TestModels.Load(spec, "tiny-gemma3-bf16");
-        using var gpu = new FakeGpu();
-        using var together = new ForwardHarness(gpu.Cuda, gpu.Blas, gpu.Module, model, blockTokens: 4, largePages: 64, new StepLimits(64, 4, 128), shuffleSeed: 8);
-        using var alone = new ForwardHarness(gpu.Cuda, gpu.Blas, gpu.Module, model, blockTokens: 4, largePages: 64, new StepLimits(64, 4, 128), shuffleSeed: 9);
+        using var gpu = new ReferenceBackend();
+        using var together = new ForwardHarness(gpu.Fake, gpu.Blas, gpu.Kernels, model, blockTokens: 4, largePages: 64, new StepLimits(64, 4, 128), shuffleSeed: 8);
+        using var alone = new ForwardHarness(gpu.Fake, gpu.Blas, gpu.Kernels, model, blockTokens: 4, largePages: 64, new StepLimits(64, 4, 128), shuffleSeed: 9);
         int[] a = RandomTokens(21, spec.VocabSize, 4);
         int[] b = RandomTokens(6, spec.VocabSize, 5);
         var both = together.Step((0, a[..12], true), (1, b, true));

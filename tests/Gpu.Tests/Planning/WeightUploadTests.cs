@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Planning;
 
 namespace LlmQueue.Gpu.Tests.Planning;
@@ -13,12 +14,12 @@ public class WeightUploadTests
     {
         using var model = TestModels.Load(SyntheticModelSpec.TinyQwen2 with { DType = dtype }, "qwen2-" + dtype);
         var plan = WeightUploadPlan.For(model.Weights);
-        using var gpu = new FakeGpu();
+        using var gpu = new ReferenceBackend();
         // A small chunk makes tensors straddle staging buffers.
-        using var weights = WeightUploader.Upload(gpu.Cuda, plan, chunkBytes: 1000);
+        using var weights = WeightUploader.Upload(gpu.Fake, plan, chunkBytes: 1000);
         var layer = model.Weights.Layers[1];
 
-        var qkv = gpu.Cuda.Download<ushort>(weights[WeightNames.Qkv(1)], plan[WeightNames.Qkv(1)].Elements);
+        var qkv = gpu.Fake.Download<ushort>(weights[WeightNames.Qkv(1)], plan[WeightNames.Qkv(1)].Elements);
         float[] expected = [.. Widen(layer.QProj), .. Widen(layer.KProj), .. Widen(layer.VProj)];
         Assert.Equal(expected.Length, qkv.Length);
         for (int i = 0; i < expected.Length; i++)
@@ -26,8 +27,8 @@ public class WeightUploadTests
             AssertNearestBf16(expected[i], qkv[i]);
         }
 
-        Assert.Equal([.. layer.QBias!, .. layer.KBias!, .. layer.VBias!], gpu.Cuda.Download<float>(weights[WeightNames.QkvBias(1)], plan[WeightNames.QkvBias(1)].Elements));
-        Assert.Equal(model.Weights.FinalNorm, gpu.Cuda.Download<float>(weights[WeightNames.FinalNorm], model.Weights.FinalNorm.Length));
+        Assert.Equal([.. layer.QBias!, .. layer.KBias!, .. layer.VBias!], gpu.Fake.Download<float>(weights[WeightNames.QkvBias(1)], plan[WeightNames.QkvBias(1)].Elements));
+        Assert.Equal(model.Weights.FinalNorm, gpu.Fake.Download<float>(weights[WeightNames.FinalNorm], model.Weights.FinalNorm.Length));
         Assert.True(weights.Optional(WeightNames.QNorm(0)).IsNull); // Qwen 2 has no q/k norms
         Assert.False(plan.TiedLmHead);
     }
@@ -37,12 +38,12 @@ public class WeightUploadTests
     {
         using var model = TestModels.Load(SyntheticModelSpec.TinyLlama3 with { DType = TensorDType.BF16 }, "llama3-bf16");
         var plan = WeightUploadPlan.For(model.Weights);
-        using var gpu = new FakeGpu();
-        using var weights = WeightUploader.Upload(gpu.Cuda, plan);
+        using var gpu = new ReferenceBackend();
+        using var weights = WeightUploader.Upload(gpu.Fake, plan);
         Assert.True(plan.TiedLmHead);
         Assert.False(plan.Contains(WeightNames.LmHead));
         Assert.Equal(weights[WeightNames.Embedding], weights[WeightNames.LmHead]);
-        Assert.Equal(plan.TotalBytes, gpu.Cuda.Memory.AllocatedBytes);
+        Assert.Equal(plan.TotalBytes, gpu.Fake.Memory.AllocatedBytes);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using LlmQueue.Gpu.Driver;
+using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Kernels;
 
 namespace LlmQueue.Gpu.Tests.Reference;
@@ -29,104 +29,33 @@ public class AttentionReferenceTests
     [MemberData(nameof(Cases))]
     public void Paged_attention_matches_dense_fp64_attention(int headDim, int heads, int kvHeads, int blockTokens, int window, double softcap, int parts)
     {
-        var random = new Random((headDim * 7919) + (heads * 31) + parts + window);
-        // Layer 0 full, layer 1 sliding (or also full): the two types interleave in the arena; the sliding one is attended.
-        var layout = KvPoolLayout.FromLayers(
-            [new KvLayerSpec(kvHeads, headDim, 2), new KvLayerSpec(kvHeads, headDim, 2, window > 0 ? window : null), new KvLayerSpec(kvHeads, headDim, 2, window > 0 ? window : null)],
-            blockTokens);
-        const int layer = 1;
-        int type = layout.TypeOfLayer(layer);
-        // (start position, chunk length) per sequence: a long decode, prefill chunks, a first chunk.
-        (int Start, int Length)[] chunks = [(700, 1), (37, 6), (0, 3), (511, 2)];
-        int contextMax = chunks.Max(c => c.Start + c.Length);
-        int maxBlocks = (contextMax + blockTokens - 1) / blockTokens;
-        int largePages = ((chunks.Length * maxBlocks) / layout.SmallPagesPerLargePage(type)) + 4;
-        int pages = largePages * layout.SmallPagesPerLargePage(type);
-        using var gpu = new FakeGpu();
-        var cuda = gpu.Cuda;
-        long arenaElements = largePages * layout.LargePageBytes / 2;
-        var arena = cuda.Upload<ushort>(Enumerable.Repeat((ushort)0x7FC0, (int)arenaElements).ToArray()); // bf16 NaN everywhere
-
-        var order = Enumerable.Range(0, pages).ToArray();
-        random.Shuffle(order);
-        var tables = new int[chunks.Length, maxBlocks];
-        var keys = new float[chunks.Length][][];
-        var values = new float[chunks.Length][][];
-        long pageStride = layout.SmallPageBytes(type) / 2;
-        long layerOffset = layout.LayerBlockOffset(layer, 0) / 2;
-        var memory = cuda.Memory.Span<ushort>(arena, arenaElements);
-        int nextPage = 0;
-        for (int s = 0; s < chunks.Length; s++)
-        {
-            int context = chunks[s].Start + chunks[s].Length;
-            int firstNeeded = layout.Types[type].FirstNeededBlock(chunks[s].Start, blockTokens);
-            keys[s] = new float[context][];
-            values[s] = new float[context][];
-            for (int b = 0; b < maxBlocks; b++)
-            {
-                tables[s, b] = b < firstNeeded || b * blockTokens >= context ? -1 : order[nextPage++];
-            }
-
-            for (int p = 0; p < context; p++)
-            {
-                keys[s][p] = Rounded(random, kvHeads * headDim, 1.0);
-                values[s][p] = Rounded(random, kvHeads * headDim, 1.0);
-                int page = tables[s, p / blockTokens];
-                if (page < 0)
-                {
-                    continue; // released: nothing stored, nothing may be read
-                }
-
-                for (int h = 0; h < kvHeads; h++)
-                {
-                    long at = layerOffset + (page * pageStride) + (((long)(h * blockTokens) + (p % blockTokens)) * headDim);
-                    long valueAt = at + ((long)kvHeads * blockTokens * headDim);
-                    for (int d = 0; d < headDim; d++)
-                    {
-                        memory[(int)(at + d)] = Float16Bits.SingleToBf16(keys[s][p][(h * headDim) + d]);
-                        memory[(int)(valueAt + d)] = Float16Bits.SingleToBf16(values[s][p][(h * headDim) + d]);
-                    }
-                }
-            }
-        }
-
-        // Tokens: every chunk's positions, then one padding token.
-        var tokenSeq = new List<int>();
-        var positions = new List<int>();
-        for (int s = 0; s < chunks.Length; s++)
-        {
-            for (int i = 0; i < chunks[s].Length; i++)
-            {
-                tokenSeq.Add(s);
-                positions.Add(chunks[s].Start + i);
-            }
-        }
-
-        tokenSeq.Add(0);
-        positions.Add(-1);
-        int tokens = positions.Count;
-        var queries = Rounded(random, tokens * heads * headDim, 1.0);
+        var problem = AttentionProblem.Random(headDim, heads, kvHeads, blockTokens, window, seed: (headDim * 7919) + (heads * 31) + parts + window);
+        int tokens = problem.Tokens;
         float scale = 1f / MathF.Sqrt(headDim);
+        using var gpu = new ReferenceBackend();
+        var cuda = gpu.Fake;
+        var arena = cuda.Upload<ushort>(problem.Arena);
         var output = cuda.Upload<ushort>(Enumerable.Repeat((ushort)0x7FC0, tokens * heads * headDim).ToArray());
-        var partAcc = cuda.Upload(new float[tokens * heads * parts * headDim]);
-        var partMl = cuda.Upload(new float[tokens * heads * parts * 2]);
-        gpu.Kernels.PagedAttention(default, new PagedAttentionCall(
-            cuda.Upload(FakeBuffers.ToBf16(queries)), arena.Offset(layerOffset * 2), pageStride, cuda.Upload(tables.Cast<int>().ToArray()), maxBlocks,
-            cuda.Upload(tokenSeq.ToArray()), cuda.Upload(positions.ToArray()), partAcc, partMl, output,
-            tokens, heads, kvHeads, headDim, blockTokens, window, scale, (float)softcap, MinPartTokens: 16, parts));
+        gpu.Launcher.PagedAttention(default, new PagedAttentionCall(
+            cuda.Upload<ushort>(problem.Queries), arena.Offset(problem.LayerOffset * 2), problem.PageStride, cuda.Upload<int>(problem.Tables), problem.MaxBlocks,
+            cuda.Upload<int>(problem.TokenSeq), cuda.Upload<int>(problem.Positions), cuda.Upload(new float[tokens * heads * parts * headDim]),
+            cuda.Upload(new float[tokens * heads * parts * 2]), output, tokens, heads, kvHeads, headDim, blockTokens, window, scale, (float)softcap,
+            MinPartTokens: 16, parts));
 
         var actual = Errors.FromBf16(cuda.Download<ushort>(output, tokens * heads * headDim));
+        var queries = Errors.FromBf16(problem.Queries);
         var expected = new double[actual.Length];
         for (int t = 0; t < tokens - 1; t++)
         {
+            int s = problem.TokenSeq[t];
             for (int h = 0; h < heads; h++)
             {
-                var head = Dense(queries.AsSpan(((t * heads) + h) * headDim, headDim), keys[tokenSeq[t]], values[tokenSeq[t]], h / (heads / kvHeads) * headDim, positions[t], window, scale, softcap);
-                head.CopyTo(expected.AsSpan(((t * heads) + h) * headDim));
+                Dense(queries.AsSpan(((t * heads) + h) * headDim, headDim), problem.Keys[s], problem.Values[s], h / (heads / kvHeads) * headDim, problem.Positions[t], window, scale, softcap)
+                    .CopyTo(expected.AsSpan(((t * heads) + h) * headDim));
             }
         }
 
-        Assert.All(actual.AsSpan((tokens - 1) * heads * headDim).ToArray(), v => Assert.Equal(0f, v)); // padding row is zero
+        Assert.All(actual.AsSpan((tokens - 1) * heads * headDim).ToArray(), v => Assert.Equal(0f, v)); // the padding row is zero
         double error = Errors.Relative(actual, expected);
         Assert.True(error < 1e-2, $"relative error {error:E2}");
     }
@@ -162,8 +91,4 @@ public class AttentionReferenceTests
 
         return output;
     }
-
-    /// <summary>Random values already rounded to bf16, so the reference sees exactly what the kernel reads.</summary>
-    private static float[] Rounded(Random random, int count, double scale) =>
-        [.. FakeBuffers.Normal(random, count, scale).Select(v => Float16Bits.Bf16ToSingle(Float16Bits.SingleToBf16(v)))];
 }

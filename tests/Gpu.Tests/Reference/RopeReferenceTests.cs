@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Driver;
 using LlmQueue.Gpu.Kernels;
 using LlmQueue.Gpu.Planning;
@@ -39,12 +40,12 @@ public class RopeReferenceTests
         var kGain = qkNorm ? FakeBuffers.Normal(random, headDim, 0.3) : null;
         long pageStride = 2L * kvHeads * blockTokens * headDim;
 
-        using var gpu = new FakeGpu();
-        var cuda = gpu.Cuda;
+        using var gpu = new ReferenceBackend();
+        var cuda = gpu.Fake;
         var kv = cuda.Upload(Enumerable.Repeat((ushort)0xFFFF, (int)(pages * pageStride)).ToArray());
         var q = cuda.Upload(new ushort[tokens * heads * headDim]);
         DevicePointer Optional(float[]? values) => values is null ? DevicePointer.Null : cuda.Upload<float>(values);
-        gpu.Kernels.RopeQkvStore(default, new RopeQkvStoreCall(
+        gpu.Launcher.RopeQkvStore(default, new RopeQkvStoreCall(
             cuda.Upload<float>(qkv), Optional(biasValues), Optional(qGain), Optional(kGain), cuda.Upload(RopeFrequencies.For(headDim, rope)),
             cuda.Upload<int>(positions), cuda.Upload<int>(slots), q, kv, pageStride, tokens, heads, kvHeads, headDim, blockTokens, 1e-6f, AddOne: qkNorm));
 

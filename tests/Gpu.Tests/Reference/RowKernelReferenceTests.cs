@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Driver;
 using LlmQueue.Gpu.Kernels;
 
@@ -14,10 +15,10 @@ public class RowKernelReferenceTests
         const int width = 96;
         var table = FakeBuffers.ToBf16(FakeBuffers.Normal(random, vocab * width));
         int[] ids = [3, 49, 0, 3];
-        using var gpu = new FakeGpu();
-        var hidden = gpu.Cuda.Upload(new float[ids.Length * width]);
-        gpu.Kernels.EmbedTokens(default, new EmbedTokensCall(gpu.Cuda.Upload<ushort>(table), gpu.Cuda.Upload<int>(ids), hidden, ids.Length, width, 33.25f));
-        var actual = gpu.Cuda.Download<float>(hidden, ids.Length * width);
+        using var gpu = new ReferenceBackend();
+        var hidden = gpu.Fake.Upload(new float[ids.Length * width]);
+        gpu.Launcher.EmbedTokens(default, new EmbedTokensCall(gpu.Fake.Upload<ushort>(table), gpu.Fake.Upload<int>(ids), hidden, ids.Length, width, 33.25f));
+        var actual = gpu.Fake.Download<float>(hidden, ids.Length * width);
         var expected = ids.SelectMany(id => table.AsSpan(id * width, width).ToArray().Select(b => (double)Float16Bits.Bf16ToSingle(b) * 33.25)).ToArray();
         Assert.True(Errors.Relative(actual, expected) < 1e-7);
     }
@@ -32,11 +33,11 @@ public class RowKernelReferenceTests
         var x = FakeBuffers.Normal(random, 5 * width, 3);
         var gain = FakeBuffers.Normal(random, width, 0.5);
         int[] rows = [4, 0, 4];
-        using var gpu = new FakeGpu();
-        var output = gpu.Cuda.Upload(new ushort[rows.Length * width]);
-        gpu.Kernels.RmsNorm(default, new RmsNormCall(gpu.Cuda.Upload<float>(x), gpu.Cuda.Upload<int>(rows), gpu.Cuda.Upload<float>(gain), output, rows.Length, width, 1e-5f, addOne));
+        using var gpu = new ReferenceBackend();
+        var output = gpu.Fake.Upload(new ushort[rows.Length * width]);
+        gpu.Launcher.RmsNorm(default, new RmsNormCall(gpu.Fake.Upload<float>(x), gpu.Fake.Upload<int>(rows), gpu.Fake.Upload<float>(gain), output, rows.Length, width, 1e-5f, addOne));
         var expected = rows.SelectMany(r => Norm(x.AsSpan(r * width, width), gain, addOne)).ToArray();
-        Assert.True(Errors.Relative(Errors.FromBf16(gpu.Cuda.Download<ushort>(output, rows.Length * width)), expected) < 1e-2);
+        Assert.True(Errors.Relative(Errors.FromBf16(gpu.Fake.Download<ushort>(output, rows.Length * width)), expected) < 1e-2);
     }
 
     [Theory]
@@ -53,11 +54,11 @@ public class RowKernelReferenceTests
         var deltaBias = FakeBuffers.Normal(random, width);
         var deltaGain = FakeBuffers.Normal(random, width, 0.5);
         var gain = FakeBuffers.Normal(random, width, 0.5);
-        using var gpu = new FakeGpu();
-        var cuda = gpu.Cuda;
+        using var gpu = new ReferenceBackend();
+        var cuda = gpu.Fake;
         var hiddenBuffer = cuda.Upload<float>(hidden);
         var output = nextNorm ? cuda.Upload(new ushort[rows * width]) : DevicePointer.Null;
-        gpu.Kernels.AddRmsNorm(default, new AddRmsNormCall(
+        gpu.Launcher.AddRmsNorm(default, new AddRmsNormCall(
             hiddenBuffer, cuda.Upload<float>(delta), bias ? cuda.Upload<float>(deltaBias) : DevicePointer.Null, deltaNorm ? cuda.Upload<float>(deltaGain) : DevicePointer.Null,
             nextNorm ? cuda.Upload<float>(gain) : DevicePointer.Null, output, rows, width, 1e-6f, AddOne: true));
 
@@ -95,9 +96,9 @@ public class RowKernelReferenceTests
         const int tokens = 3;
         const int inter = 257;
         var gateUp = FakeBuffers.Normal(random, tokens * 2 * inter, 3);
-        using var gpu = new FakeGpu();
-        var output = gpu.Cuda.Upload(new ushort[tokens * inter]);
-        gpu.Kernels.GatedActivation(default, new GatedActivationCall(gpu.Cuda.Upload<float>(gateUp), output, tokens, inter, gelu));
+        using var gpu = new ReferenceBackend();
+        var output = gpu.Fake.Upload(new ushort[tokens * inter]);
+        gpu.Launcher.GatedActivation(default, new GatedActivationCall(gpu.Fake.Upload<float>(gateUp), output, tokens, inter, gelu));
         var expected = new double[tokens * inter];
         for (int t = 0; t < tokens; t++)
         {
@@ -110,17 +111,17 @@ public class RowKernelReferenceTests
             }
         }
 
-        Assert.True(Errors.Relative(Errors.FromBf16(gpu.Cuda.Download<ushort>(output, tokens * inter)), expected) < 1e-2);
+        Assert.True(Errors.Relative(Errors.FromBf16(gpu.Fake.Download<ushort>(output, tokens * inter)), expected) < 1e-2);
     }
 
     [Fact]
     public void Logit_softcap_is_tanh_of_the_scaled_logit()
     {
         var logits = FakeBuffers.Normal(new Random(7), 1000, 40);
-        using var gpu = new FakeGpu();
-        var buffer = gpu.Cuda.Upload<float>(logits);
-        gpu.Kernels.LogitSoftcap(default, new LogitSoftcapCall(buffer, logits.Length, 30f));
-        Assert.True(Errors.Relative(gpu.Cuda.Download<float>(buffer, logits.Length), [.. logits.Select(v => Math.Tanh(v / 30.0) * 30)]) < 1e-6);
+        using var gpu = new ReferenceBackend();
+        var buffer = gpu.Fake.Upload<float>(logits);
+        gpu.Launcher.LogitSoftcap(default, new LogitSoftcapCall(buffer, logits.Length, 30f));
+        Assert.True(Errors.Relative(gpu.Fake.Download<float>(buffer, logits.Length), [.. logits.Select(v => Math.Tanh(v / 30.0) * 30)]) < 1e-6);
     }
 
     private static double[] Norm(ReadOnlySpan<float> x, float[] gain, bool addOne, double eps = 1e-5)
