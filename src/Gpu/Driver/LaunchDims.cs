@@ -5,8 +5,6 @@ public readonly record struct LaunchDims(int GridX, int GridY, int GridZ, int Bl
 {
     public static LaunchDims Grid1D(int blocks, int threads) => new(blocks, 1, 1, threads);
 
-    public long Blocks => (long)GridX * GridY * GridZ;
-
     /// <summary>Throws when an extent is outside what every CUDA device accepts (zero launches are errors on the device).</summary>
     public void Validate(string kernel)
     {

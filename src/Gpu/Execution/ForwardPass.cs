@@ -41,7 +41,10 @@ public sealed class ForwardPass
             throw new ArgumentException($"{config.NumHeads} heads do not split into {config.NumKvHeads} KV heads.", nameof(config));
         }
 
-        _ = KernelCatalog.PagedAttention(config.HeadDim); // fails now, not at the first step, for a head size with no kernel
+        if (!KernelCatalog.AttentionHeadDims.Contains(config.HeadDim))
+        {
+            throw new ArgumentException($"head_dim {config.HeadDim} has no paged attention kernel (built for {string.Join(", ", KernelCatalog.AttentionHeadDims)}).", nameof(config));
+        }
     }
 
     /// <summary>Enqueues the whole pass for <paramref name="step"/> (its padded counts) on <paramref name="stream"/>.</summary>
@@ -87,7 +90,7 @@ public sealed class ForwardPass
         _blas.Multiply(stream, new MatMul(w.Normed, _weights[WeightNames.Qkv(layer)], w.Qkv, BlasElement.F32, tokens, qkvWidth, _config.HiddenSize));
         _kernels.RopeQkvStore(stream, new RopeQkvStoreCall(
             w.Qkv, _weights.Optional(WeightNames.QkvBias(layer)), _weights.Optional(WeightNames.QNorm(layer)), _weights.Optional(WeightNames.KNorm(layer)),
-            w.RopeFrequencies(_config.RopeOf(layer)), w.Input(inputs.Positions), w.Input(inputs.SlotMappingOf(type)), w.Queries,
+            w.InverseFrequencies(_config.RopeOf(layer)), w.Input(inputs.Positions), w.Input(inputs.SlotMappingOf(type)), w.Queries,
             kvLayer, _kv.PageStride(layer), tokens, _config.NumHeads, _config.NumKvHeads, headDim, _kv.BlockTokens, _config.RmsNormEps, AddOne: false));
         _kernels.PagedAttention(stream, new PagedAttentionCall(
             w.Queries, kvLayer, _kv.PageStride(layer), w.Input(inputs.BlockTableOf(type)), inputs.TableStride, w.Input(inputs.TokenSeq),

@@ -15,6 +15,9 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
     public const int AttentionThreads = 128;
     public const int MaxRopeHeadDim = 256;
 
+    /// <summary>attention.cu's ATTN_MAX_GROUP: query heads one attention block handles.</summary>
+    public const int AttentionMaxGroup = 8;
+
     /// <summary>Blocks of a grid-stride launch: enough to fill any current GPU several times over.</summary>
     private const int StrideBlocks = 4096;
 
@@ -142,9 +145,6 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
 
     /// <summary>Blocks per KV head: the GQA group is split into runs of at most attention.cu's ATTN_MAX_GROUP heads.</summary>
     public static int AttentionGroupSplits(int group) => (group + AttentionMaxGroup - 1) / AttentionMaxGroup;
-
-    /// <summary>attention.cu's ATTN_MAX_GROUP.</summary>
-    public const int AttentionMaxGroup = 8;
 
     private static LaunchDims StrideLaunch(long elements) =>
         LaunchDims.Grid1D((int)Math.Min(StrideBlocks, (elements + RowThreads - 1) / RowThreads), RowThreads);

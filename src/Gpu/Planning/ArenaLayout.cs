@@ -5,18 +5,16 @@ public sealed class ArenaLayout
 {
     public const int Alignment = 256;
 
-    private readonly Dictionary<string, (long Offset, long Bytes)> _regions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _offsets = new(StringComparer.Ordinal);
 
     public long TotalBytes { get; private set; }
-
-    public IEnumerable<string> Names => _regions.Keys;
 
     /// <summary>Appends a region of <paramref name="bytes"/> (0 allowed: an empty region at the current end); returns its offset.</summary>
     public long Add(string name, long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         long offset = TotalBytes;
-        if (!_regions.TryAdd(name, (offset, bytes)))
+        if (!_offsets.TryAdd(name, offset))
         {
             throw new ArgumentException($"Arena region '{name}' is defined twice.", nameof(name));
         }
@@ -25,10 +23,6 @@ public sealed class ArenaLayout
         return offset;
     }
 
-    public long Offset(string name) => Region(name).Offset;
-
-    public long Bytes(string name) => Region(name).Bytes;
-
-    private (long Offset, long Bytes) Region(string name) =>
-        _regions.TryGetValue(name, out var region) ? region : throw new KeyNotFoundException($"No arena region '{name}'.");
+    public long Offset(string name) =>
+        _offsets.TryGetValue(name, out long offset) ? offset : throw new KeyNotFoundException($"No arena region '{name}'.");
 }

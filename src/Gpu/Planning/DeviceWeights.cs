@@ -21,8 +21,6 @@ public sealed class DeviceWeights : IDisposable
     /// <summary>What embeddings are multiplied by (Gemma's normalizer; 1 elsewhere).</summary>
     public float EmbeddingScale => _plan.EmbeddingScale;
 
-    public long Bytes => _plan.TotalBytes;
-
     /// <summary>The tensor's device address; lm_head of a tied model is the embedding.</summary>
     public DevicePointer this[string name] =>
         name == WeightNames.LmHead && _plan.TiedLmHead ? this[WeightNames.Embedding] : Arena.Offset(_plan[name].Offset);

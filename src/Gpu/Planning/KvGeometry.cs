@@ -16,8 +16,6 @@ public sealed class KvGeometry
     {
         ArgumentNullException.ThrowIfNull(layout);
         _layout = layout;
-        KvHeads = kvHeads;
-        HeadDim = headDim;
         long expected = 2L * kvHeads * layout.BlockTokens * headDim * ElementBytes;
         for (int layer = 0; layer < layout.LayerCount; layer++)
         {
@@ -29,10 +27,6 @@ public sealed class KvGeometry
             }
         }
     }
-
-    public int KvHeads { get; }
-
-    public int HeadDim { get; }
 
     public int BlockTokens => _layout.BlockTokens;
 
@@ -50,7 +44,4 @@ public sealed class KvGeometry
     /// <summary>The bf16 KV layout of a model (one type per distinct (bytes, window)), as the engine's pool must be built.</summary>
     public static KvPoolLayout LayoutFor(ModelConfig config, int blockTokens) =>
         KvPoolFactory.LayoutFor(config, blockTokens, ElementBytes);
-
-    /// <summary>Large pages that fit <paramref name="bytes"/> of device memory.</summary>
-    public int LargePagesFitting(long bytes) => (int)Math.Min(int.MaxValue, Math.Max(0, bytes) / _layout.LargePageBytes);
 }

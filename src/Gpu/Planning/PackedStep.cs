@@ -6,4 +6,4 @@ namespace LlmQueue.Gpu.Planning;
 /// <param name="LogitRows">Rows that need logits, in batch order; padded rows point at token 0.</param>
 /// <param name="CopyInts">Staging prefix to copy to the device.</param>
 public readonly record struct PackedStep(
-    int Tokens, int PaddedTokens, int Sequences, int PaddedSequences, int LogitRows, int PaddedLogitRows, int CopyInts, int MaxContext);
+    int Tokens, int PaddedTokens, int Sequences, int PaddedSequences, int LogitRows, int PaddedLogitRows, int CopyInts);

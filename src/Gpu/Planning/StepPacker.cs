@@ -55,7 +55,6 @@ public sealed class StepPacker
 
         int t = 0;
         int logitRows = 0;
-        int maxContext = 0;
         for (int s = 0; s < sequences; s++)
         {
             var chunk = batch.Sequences[s];
@@ -79,8 +78,6 @@ public sealed class StepPacker
             {
                 staging[_layout.LogitRows + logitRows++] = t - 1;
             }
-
-            maxContext = Math.Max(maxContext, chunk.StartPosition + ids.Length);
         }
 
         for (; t < paddedTokens; t++)
@@ -97,7 +94,7 @@ public sealed class StepPacker
         int paddedLogitRows = Math.Max(logitRows, padSequencesTo);
         staging.Slice(_layout.LogitRows + logitRows, paddedLogitRows - logitRows).Clear();
         staging.Slice(_layout.BlockTables + (sequences * _layout.TableStride), (paddedSequences - sequences) * _layout.TableStride).Fill(-1);
-        return new PackedStep(tokens, paddedTokens, sequences, paddedSequences, logitRows, paddedLogitRows, _layout.UsedInts(paddedSequences), maxContext);
+        return new PackedStep(tokens, paddedTokens, sequences, paddedSequences, logitRows, paddedLogitRows, _layout.UsedInts(paddedSequences));
     }
 
     private void WriteTables(SequenceChunk chunk, int row, Span<int> staging)

@@ -26,8 +26,6 @@ public sealed class StepWorkspace : IDisposable
 
     public DevicePointer Block { get; }
 
-    public long Bytes => _arena.TotalBytes;
-
     public StepInputLayout Inputs { get; }
 
     /// <summary>Tokens the attention partials hold at <see cref="AttentionPartitioning.MaxParts"/> partitions each.</summary>
@@ -61,7 +59,7 @@ public sealed class StepWorkspace : IDisposable
     public DevicePointer Input(int intIndex) => InputBlock.Offset((long)intIndex * sizeof(int));
 
     /// <summary>Inverse frequencies of the RoPE <paramref name="rope"/>.</summary>
-    public DevicePointer RopeFrequencies(RopeSpec rope) => Region(StepRegions.Rope(_ropeIndex[rope]));
+    public DevicePointer InverseFrequencies(RopeSpec rope) => Region(StepRegions.Rope(_ropeIndex[rope]));
 
     /// <summary>Plans and allocates the workspace, and uploads the RoPE tables (synchronously: once, at start).</summary>
     public static StepWorkspace Allocate(ICudaApi cuda, ModelConfig config, StepLimits limits, KvPoolLayout kv)
@@ -102,7 +100,7 @@ public sealed class StepWorkspace : IDisposable
         {
             foreach (var (rope, index) in ropeIndex)
             {
-                workspace.UploadSynchronously(Planning.RopeFrequencies.For(config.HeadDim, rope), workspace.Region(StepRegions.Rope(index)));
+                workspace.UploadSynchronously(RopeFrequencies.For(config.HeadDim, rope), workspace.Region(StepRegions.Rope(index)));
             }
         }
         catch

@@ -1,7 +1,7 @@
-using Xunit.Abstractions;
 using LlmQueue.Engine.Tests.Cpu;
 using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Planning;
+using Xunit.Abstractions;
 
 namespace LlmQueue.Gpu.Tests.Execution;
 

@@ -20,7 +20,7 @@ public class StepPackerTests
         var staging = new int[inputs.TotalInts];
         var step = packer.Pack(batch, staging);
 
-        Assert.Equal(new PackedStep(7, 7, 2, 2, 2, 2, inputs.UsedInts(2), 14), step);
+        Assert.Equal(new PackedStep(7, 7, 2, 2, 2, 2, inputs.UsedInts(2)), step);
         Assert.Equal([5, 6, 7, 8, 9, 10, 42], staging.AsSpan(inputs.Ids, 7).ToArray());
         Assert.Equal([0, 1, 2, 3, 4, 5, 13], staging.AsSpan(inputs.Positions, 7).ToArray());
         Assert.Equal([0, 0, 0, 0, 0, 0, 1], staging.AsSpan(inputs.TokenSeq, 7).ToArray());
