@@ -22,13 +22,14 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used,clocks.sm,cl
 command -v nvcc >/dev/null && nvcc --version | tail -2
 python3 -c 'import torch, transformers; print("torch", torch.__version__, "CUDA", torch.version.cuda, "transformers", transformers.__version__)' 2>&1 | tail -1
 
-# NVRTC and cuBLAS: the toolkit's own first, then pip's nvidia-* wheels (PyTorch's), for the probe and the loader.
+# The driver, NVRTC and cuBLAS wherever this image keeps them (driver mount, toolkit, pip's nvidia-* wheels), for
+# the program's soname probe (LLMQ_CUDA_LIBRARY_PATH) and for the loader (NVRTC loads its builtins, cuBLAS cuBLASLt).
 folders=""
-for lib in 'libnvrtc.so.*' 'libcublas.so.*'; do
+for lib in 'libcuda.so.1' 'libnvrtc.so.*' 'libcublas.so.*'; do
   while IFS= read -r path; do
     folder="$(dirname "$path")"
     case ":$folders:" in *":$folder:"*) ;; *) folders="${folders:+$folders:}$folder" ;; esac
-  done < <(find /usr/local/cuda*/ /usr/lib/x86_64-linux-gnu /opt /usr/local/lib -name "$lib" 2>/dev/null | sort -r | head -4)
+  done < <(find /usr/local/nvidia /usr/local/cuda*/ /usr/lib/x86_64-linux-gnu /usr/lib64 /opt /usr/local/lib -name "$lib" 2>/dev/null | sort -r | head -4)
 done
 export LLMQ_CUDA_LIBRARY_PATH="$folders"
 export LD_LIBRARY_PATH="${folders}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

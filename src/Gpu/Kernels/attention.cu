@@ -5,6 +5,63 @@
 #define ATTN_MAX_GROUP 8 // query heads of one GQA group a block handles
 #define ATTN_CHUNK 512   // keys scored at a time (shared memory); longer ranges rescale a running softmax
 
+// One key row's scores for every head of the group: a dot product over the LANES lanes sharing the row (8
+// dimensions each), scaled and softcapped, into s_scores[g][j]. Every lane of the warp takes part in the shuffles.
+template <int LANES, int HD>
+__device__ __forceinline__ void score_row(
+    const float* key, bool valid, int j, int dim0, int count, float scale, float softcap,
+    const float (*s_query)[HD], float (*s_scores)[ATTN_CHUNK])
+{
+#pragma unroll
+    for (int g = 0; g < ATTN_MAX_GROUP; g++)
+    {
+        if (g < count)
+        {
+            float dot = 0.0f;
+            if (valid)
+            {
+#pragma unroll
+                for (int i = 0; i < 8; i++)
+                {
+                    dot += key[i] * s_query[g][dim0 + i];
+                }
+            }
+#pragma unroll
+            for (int offset = LANES / 2; offset > 0; offset >>= 1)
+            {
+                dot += __shfl_xor_sync(FULL_MASK, dot, offset);
+            }
+            if (valid && dim0 == 0)
+            {
+                float s = dot * scale;
+                if (softcap > 0.0f)
+                {
+                    s = tanhf(s / softcap) * softcap;
+                }
+                s_scores[g][j] = s;
+            }
+        }
+    }
+}
+
+// acc[g][i] += weight of row j for head g x value[i].
+__device__ __forceinline__ void accumulate_row(const float* value, int j, int count, const float (*s_scores)[ATTN_CHUNK], float (*acc)[8])
+{
+#pragma unroll
+    for (int g = 0; g < ATTN_MAX_GROUP; g++)
+    {
+        if (g < count)
+        {
+            const float w = s_scores[g][j];
+#pragma unroll
+            for (int i = 0; i < 8; i++)
+            {
+                acc[g][i] += w * value[i];
+            }
+        }
+    }
+}
+
 // Paged attention for decode and chunked prefill. Query token t (position positions[t] of sequence token_seq[t])
 // attends to keys [first, positions[t]] of its sequence, first = positions[t] + 1 - window for a sliding layer
 // (window > 0), else 0. Key j lives in page block_table[seq * table_stride + j / block_tokens], slot
@@ -90,46 +147,24 @@ __device__ __forceinline__ void paged_attention(
     {
         const int n = min(ATTN_CHUNK, end - chunk);
 
-        // Scores: each lane group loads one key row with 16-byte loads and dots it with every head of the group.
-        for (int j0 = warp * ROWS; j0 < n; j0 += ATTN_WARPS * ROWS)
+        // Scores: each lane group loads key rows with 16-byte loads (two rows in flight) and dots each with every
+        // head of the group.
+        for (int j0 = warp * ROWS; j0 < n; j0 += 2 * ATTN_WARPS * ROWS)
         {
-            const int j = j0 + row_in_warp;
-            float key[8];
-            if (j < n)
+            const int ja = j0 + row_in_warp;
+            const int jb = ja + ATTN_WARPS * ROWS;
+            float key_a[8];
+            float key_b[8];
+            if (ja < n)
             {
-                const int k = chunk + j;
-                load_bf16x8(head_keys + (long long)table[k / block_tokens] * page_stride + (long long)(k % block_tokens) * HD, key);
+                load_bf16x8(head_keys + (long long)table[(chunk + ja) / block_tokens] * page_stride + (long long)((chunk + ja) % block_tokens) * HD, key_a);
             }
-#pragma unroll
-            for (int g = 0; g < ATTN_MAX_GROUP; g++)
+            if (jb < n)
             {
-                if (g < count)
-                {
-                    float dot = 0.0f;
-                    if (j < n)
-                    {
-#pragma unroll
-                        for (int i = 0; i < 8; i++)
-                        {
-                            dot += key[i] * s_query[g][dim0 + i];
-                        }
-                    }
-#pragma unroll
-                    for (int offset = LANES / 2; offset > 0; offset >>= 1)
-                    {
-                        dot += __shfl_xor_sync(FULL_MASK, dot, offset);
-                    }
-                    if (j < n && dim0 == 0)
-                    {
-                        float s = dot * scale;
-                        if (softcap > 0.0f)
-                        {
-                            s = tanhf(s / softcap) * softcap;
-                        }
-                        s_scores[g][j] = s;
-                    }
-                }
+                load_bf16x8(head_keys + (long long)table[(chunk + jb) / block_tokens] * page_stride + (long long)((chunk + jb) % block_tokens) * HD, key_b);
             }
+            score_row<LANES>(key_a, ja < n, ja, dim0, count, scale, softcap, s_query, s_scores);
+            score_row<LANES>(key_b, jb < n, jb, dim0, count, scale, softcap, s_query, s_scores);
         }
         __syncthreads();
 
@@ -175,27 +210,27 @@ __device__ __forceinline__ void paged_attention(
                 }
             }
         }
-        for (int j0 = warp * ROWS; j0 < n; j0 += ATTN_WARPS * ROWS)
+        for (int j0 = warp * ROWS; j0 < n; j0 += 2 * ATTN_WARPS * ROWS)
         {
-            const int j = j0 + row_in_warp;
-            if (j < n)
+            const int ja = j0 + row_in_warp;
+            const int jb = ja + ATTN_WARPS * ROWS;
+            float value_a[8];
+            float value_b[8];
+            if (ja < n)
             {
-                const int k = chunk + j;
-                float value[8];
-                load_bf16x8(head_values + (long long)table[k / block_tokens] * page_stride + (long long)(k % block_tokens) * HD, value);
-#pragma unroll
-                for (int g = 0; g < ATTN_MAX_GROUP; g++)
-                {
-                    if (g < count)
-                    {
-                        const float w = s_scores[g][j];
-#pragma unroll
-                        for (int i = 0; i < 8; i++)
-                        {
-                            acc[g][i] += w * value[i];
-                        }
-                    }
-                }
+                load_bf16x8(head_values + (long long)table[(chunk + ja) / block_tokens] * page_stride + (long long)((chunk + ja) % block_tokens) * HD, value_a);
+            }
+            if (jb < n)
+            {
+                load_bf16x8(head_values + (long long)table[(chunk + jb) / block_tokens] * page_stride + (long long)((chunk + jb) % block_tokens) * HD, value_b);
+            }
+            if (ja < n)
+            {
+                accumulate_row(value_a, ja, count, s_scores, acc);
+            }
+            if (jb < n)
+            {
+                accumulate_row(value_b, jb, count, s_scores, acc);
             }
         }
         __syncthreads(); // the next chunk overwrites s_scores and s_rescale
