@@ -6,11 +6,16 @@ namespace LlmQueue.Gpu.Checks;
 /// Whole forward passes on the device against the same steps on the fake driver: prefill of several ragged prompts
 /// in one step, then decode steps, the last ones replayed from a captured graph, for each synthetic family (bf16),
 /// including sliding windows and softcaps. Logits rows must agree to a relative error below
-/// <see cref="KernelChecks.Bf16Tolerance"/>; graph replays on the device must equal direct launches on the device.
+/// <see cref="KernelChecks.Bf16Tolerance"/>; graph replays on the device must match direct launches on the device (<see cref="GraphTolerance"/>).
 /// </summary>
 public static class ForwardChecks
 {
-    public const double GraphTolerance = 1e-5;
+    /// <summary>
+    /// Replays and direct launches run the same kernels on the same data, but a padded bucket changes the products'
+    /// row count, and cuBLAS may then pick another kernel (another f32 summation order), which can flip an occasional
+    /// bf16 rounding; a stale or misplaced buffer would be off by order 1.
+    /// </summary>
+    public const double GraphTolerance = 1e-3;
 
     private static readonly int[] PromptLengths = [37, 5, 60];
 

@@ -19,19 +19,6 @@ public sealed class KernelCache
 
     public string Directory { get; }
 
-    /// <summary>$XDG_CACHE_HOME/llmq/kernels, else ~/.cache/llmq/kernels, else under the temp folder.</summary>
-    public static string DefaultDirectory()
-    {
-        var root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (string.IsNullOrEmpty(root))
-        {
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            root = string.IsNullOrEmpty(home) ? Path.GetTempPath() : Path.Combine(home, ".cache");
-        }
-
-        return Path.Combine(root, "llmq", "kernels");
-    }
-
     /// <summary>The cached compile for this key, else a fresh one (then stored). <paramref name="compiled"/> says which.</summary>
     public CompiledKernels GetOrCompile(NvrtcCompiler compiler, KernelSources sources, string target, out bool compiled)
     {
