@@ -5,6 +5,23 @@
 #define ATTN_MAX_GROUP 8 // query heads of one GQA group a block handles
 #define ATTN_CHUNK 512   // keys scored at a time (shared memory); longer ranges rescale a running softmax
 
+// This lane's 8 dimensions of key (or value) rows chunk + ja and chunk + jb, both loads issued before either is
+// used; a row at or past n is not read.
+template <int HD>
+__device__ __forceinline__ void load_rows(
+    const bf16_t* head_rows, const int* table, long long page_stride, int block_tokens, int chunk, int ja, int jb, int n,
+    float* row_a, float* row_b)
+{
+    if (ja < n)
+    {
+        load_bf16x8(head_rows + (long long)table[(chunk + ja) / block_tokens] * page_stride + (long long)((chunk + ja) % block_tokens) * HD, row_a);
+    }
+    if (jb < n)
+    {
+        load_bf16x8(head_rows + (long long)table[(chunk + jb) / block_tokens] * page_stride + (long long)((chunk + jb) % block_tokens) * HD, row_b);
+    }
+}
+
 // One key row's scores for every head of the group: a dot product over the LANES lanes sharing the row (8
 // dimensions each), scaled and softcapped, into s_scores[g][j]. Every lane of the warp takes part in the shuffles.
 template <int LANES, int HD>
@@ -155,14 +172,7 @@ __device__ __forceinline__ void paged_attention(
             const int jb = ja + ATTN_WARPS * ROWS;
             float key_a[8];
             float key_b[8];
-            if (ja < n)
-            {
-                load_bf16x8(head_keys + (long long)table[(chunk + ja) / block_tokens] * page_stride + (long long)((chunk + ja) % block_tokens) * HD, key_a);
-            }
-            if (jb < n)
-            {
-                load_bf16x8(head_keys + (long long)table[(chunk + jb) / block_tokens] * page_stride + (long long)((chunk + jb) % block_tokens) * HD, key_b);
-            }
+            load_rows<HD>(head_keys, table, page_stride, block_tokens, chunk, ja, jb, n, key_a, key_b);
             score_row<LANES>(key_a, ja < n, ja, dim0, count, scale, softcap, s_query, s_scores);
             score_row<LANES>(key_b, jb < n, jb, dim0, count, scale, softcap, s_query, s_scores);
         }
@@ -216,14 +226,7 @@ __device__ __forceinline__ void paged_attention(
             const int jb = ja + ATTN_WARPS * ROWS;
             float value_a[8];
             float value_b[8];
-            if (ja < n)
-            {
-                load_bf16x8(head_values + (long long)table[(chunk + ja) / block_tokens] * page_stride + (long long)((chunk + ja) % block_tokens) * HD, value_a);
-            }
-            if (jb < n)
-            {
-                load_bf16x8(head_values + (long long)table[(chunk + jb) / block_tokens] * page_stride + (long long)((chunk + jb) % block_tokens) * HD, value_b);
-            }
+            load_rows<HD>(head_values, table, page_stride, block_tokens, chunk, ja, jb, n, value_a, value_b);
             if (ja < n)
             {
                 accumulate_row(value_a, ja, count, s_scores, acc);
