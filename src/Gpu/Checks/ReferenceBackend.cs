@@ -1,0 +1,36 @@
+using LlmQueue.Gpu.Blas;
+using LlmQueue.Gpu.Driver;
+using LlmQueue.Gpu.Kernels;
+using LlmQueue.Gpu.Reference;
+
+namespace LlmQueue.Gpu.Checks;
+
+/// <summary>The fake driver with its C# reference kernels and matrix products: every launch runs on the host.</summary>
+public sealed class ReferenceBackend : IGpuBackend, IDisposable
+{
+    public ReferenceBackend()
+    {
+        Fake = new FakeCudaApi();
+        FakeBlas = new FakeBlas(Fake);
+        Kernels = KernelModule.Load(Fake, []);
+        Launcher = new KernelLauncher(Fake, Kernels);
+    }
+
+    public FakeCudaApi Fake { get; }
+
+    public FakeBlas FakeBlas { get; }
+
+    public ICudaApi Cuda => Fake;
+
+    public IBlasApi Blas => FakeBlas;
+
+    public KernelModule Kernels { get; }
+
+    public KernelLauncher Launcher { get; }
+
+    public void Dispose()
+    {
+        Kernels.Dispose();
+        Fake.Dispose();
+    }
+}

@@ -1,0 +1,5 @@
+// Engine namespaces in one place (the engine split, issue 9, moves them).
+global using LlmQueue.Engine.KvCache.Jenga;
+global using LlmQueue.Engine.Models;
+global using LlmQueue.Engine.Synthetic;
+global using LlmQueue.Engine.Weights;
