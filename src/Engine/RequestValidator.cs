@@ -70,7 +70,7 @@ internal static class RequestValidator
             throw Invalid($"exactly one of prompt, messages or promptTokenIds must be set, got {(kinds == 0 ? "none" : kinds)}.");
         }
 
-        var characters = (long)(request.Prompt?.Length ?? 0) + (request.Messages?.Sum(m => (long)m.Content.Length) ?? 0);
+        var characters = (long)(request.Prompt?.Length ?? 0) + (request.Messages?.Sum(m => (long)(m.Content?.Length ?? 0)) ?? 0);
         var limit = (long)model.ContextLength * MaxCharactersPerToken;
         if (characters > limit)
         {

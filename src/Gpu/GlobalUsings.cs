@@ -1,5 +1,5 @@
-// The engine types this backend builds on, in one place: the engine split (issue 9) moves them between
-// namespaces, and only these lines follow.
+// The engine types this backend builds on, in one place.
 global using LlmQueue.Engine.KvCache.Jenga;
-global using LlmQueue.Engine.Models;
-global using LlmQueue.Engine.Weights;
+global using LlmQueue.Engine.Runners;
+global using LlmQueue.Models;
+global using LlmQueue.Models.Weights;

@@ -1,4 +1,5 @@
-// Engine namespaces in one place (the engine split, issue 9, moves them).
-global using LlmQueue.Engine.Models;
-global using LlmQueue.Engine.Synthetic;
-global using LlmQueue.Engine.Weights;
+// Engine namespaces in one place.
+global using LlmQueue.Engine.Runners;
+global using LlmQueue.Models;
+global using LlmQueue.Models.Synthetic;
+global using LlmQueue.Models.Weights;

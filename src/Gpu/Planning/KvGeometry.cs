@@ -43,5 +43,5 @@ public sealed class KvGeometry
 
     /// <summary>The bf16 KV layout of a model (one type per distinct (bytes, window)), as the engine's pool must be built.</summary>
     public static KvPoolLayout LayoutFor(ModelConfig config, int blockTokens) =>
-        KvPoolFactory.LayoutFor(config, blockTokens, ElementBytes);
+        KvPoolLayout.ForModel(config, blockTokens, ElementBytes);
 }

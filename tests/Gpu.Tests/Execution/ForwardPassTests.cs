@@ -1,4 +1,3 @@
-using LlmQueue.Engine.Tests.Cpu;
 using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Planning;
 using Xunit.Abstractions;

@@ -68,12 +68,14 @@ public sealed class CallbackDeliveryTests
         await using var host = await WorkerTestHost.StartAsync(new ScriptedEngine { AutoDeltas = ["a", "b"] }, s => s.AddSingleton<TimeProvider>(time), s_loopbackAllowed);
 
         await host.SendAsync(new GenerateRequest { RequestId = "both", Prompt = "p", Stream = true, Callback = new ResultCallback { Url = receiver.Url } });
-        await host.SendAsync(new GenerateRequest { RequestId = "failed-only", Prompt = "p", Callback = new ResultCallback { Url = receiver.Url, Events = [CallbackEvents.Failed] } });
-
         Assert.Equal(0, (await host.Replies.NextAsync<TokenChunk>()).Seq);
         Assert.Equal(1, (await host.Replies.NextAsync<TokenChunk>()).Seq);
         Assert.Equal("both", (await host.Replies.NextAsync<GenerateCompleted>()).RequestId);
+
+        await host.SendAsync(new GenerateRequest { RequestId = "failed-only", Prompt = "p", Callback = new ResultCallback { Url = receiver.Url, Events = [CallbackEvents.Failed] } });
         Assert.Equal("failed-only", (await host.Replies.NextAsync<GenerateCompleted>()).RequestId);
+        // Settled only after every reply target had its turn: the callback of "both" arrived, "failed-only" posted none.
+        await UntilAsync(() => host.Unsettled == 0);
         var hit = Assert.Single(receiver.Received);
         Assert.Contains("\"both\"", System.Text.Encoding.UTF8.GetString(hit.Body), StringComparison.Ordinal);
     }
@@ -95,7 +97,7 @@ public sealed class CallbackDeliveryTests
     }
 
     [Theory]
-    [InlineData("http://127.0.0.1:9/hook", "loopback")]
+    [InlineData("https://127.0.0.1:9/hook", "loopback")]
     [InlineData("https://10.1.2.3/hook", "private")]
     [InlineData("https://169.254.169.254/latest/meta-data", "link-local")]
     [InlineData("https://[::1]/hook", "loopback")]
