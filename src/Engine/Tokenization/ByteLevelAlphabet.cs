@@ -36,28 +36,35 @@ internal static class ByteLevelAlphabet
         return new string(chars);
     }
 
-    /// <summary>Bytes a byte-level token string stands for; characters outside the alphabet pass through as UTF-8.</summary>
-    public static byte[] Decode(string token)
+    /// <summary>
+    /// Writes the bytes a byte-level token string stands for (characters outside the alphabet pass through as
+    /// UTF-8); returns their count, or -1 when they do not fit.
+    /// </summary>
+    public static int TryDecode(string token, Span<byte> destination)
     {
-        var bytes = new List<byte>(token.Length);
-        Span<byte> utf8 = stackalloc byte[4];
+        var written = 0;
         foreach (var rune in token.EnumerateRunes())
         {
             if (rune.IsBmp && TryToByte((char)rune.Value, out var b))
             {
-                bytes.Add(b);
+                if (written == destination.Length)
+                {
+                    return -1;
+                }
+
+                destination[written++] = b;
+            }
+            else if (rune.TryEncodeToUtf8(destination[written..], out var count))
+            {
+                written += count;
             }
             else
             {
-                var written = rune.EncodeToUtf8(utf8);
-                for (var i = 0; i < written; i++)
-                {
-                    bytes.Add(utf8[i]);
-                }
+                return -1;
             }
         }
 
-        return [.. bytes];
+        return written;
     }
 
     private static char[] BuildByteToChar()

@@ -1,0 +1,170 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace LlmQueue.Engine.Tokenization;
+
+/// <summary>
+/// One tokenizer.json normalizer step. It returns its input untouched when it has nothing to change, and
+/// otherwise writes into a scratch buffer, so normalizing text that is already normal costs a scan and no copy.
+/// </summary>
+internal abstract class Normalizer
+{
+    public abstract ReadOnlySpan<char> Apply(ReadOnlySpan<char> text, TokenizerScratch scratch);
+}
+
+/// <summary>Replace with a one-character pattern and content (Gemma's ' ' to '▁').</summary>
+internal sealed class CharReplaceNormalizer(char from, char to) : Normalizer
+{
+    public override ReadOnlySpan<char> Apply(ReadOnlySpan<char> text, TokenizerScratch scratch)
+    {
+        if (!text.Contains(from))
+        {
+            return text;
+        }
+
+        var output = scratch.OtherBuffer(text, text.Length).AsSpan(0, text.Length);
+        text.Replace(output, from, to);
+        return output;
+    }
+}
+
+/// <summary>Replace with a literal string pattern.</summary>
+internal sealed class LiteralReplaceNormalizer(string from, string to) : Normalizer
+{
+    public override ReadOnlySpan<char> Apply(ReadOnlySpan<char> text, TokenizerScratch scratch)
+    {
+        var first = text.IndexOf(from, StringComparison.Ordinal);
+        if (first < 0)
+        {
+            return text;
+        }
+
+        // Each occurrence grows the text by at most to.Length - from.Length.
+        var maxLength = text.Length + (Math.Max(0, to.Length - from.Length) * (text.Length / from.Length));
+        var output = scratch.OtherBuffer(text, maxLength);
+        var written = 0;
+        for (var start = 0; ;)
+        {
+            var found = first >= 0 ? first : text[start..].IndexOf(from, StringComparison.Ordinal);
+            first = -1;
+            if (found < 0)
+            {
+                text[start..].CopyTo(output.AsSpan(written));
+                return output.AsSpan(0, written + text.Length - start);
+            }
+
+            text.Slice(start, found).CopyTo(output.AsSpan(written));
+            written += found;
+            to.CopyTo(output.AsSpan(written));
+            written += to.Length;
+            start += found + from.Length;
+        }
+    }
+}
+
+/// <summary>Replace with a regex pattern; rare, so it goes through strings.</summary>
+internal sealed class RegexReplaceNormalizer(Regex pattern, string content) : Normalizer
+{
+    public override ReadOnlySpan<char> Apply(ReadOnlySpan<char> text, TokenizerScratch scratch) =>
+        pattern.IsMatch(text) ? pattern.Replace(text.ToString(), content) : text;
+}
+
+/// <summary>
+/// Prepend (always, to non-empty text), or ByteLevel's add_prefix_space (only when the text does not already
+/// start with the prefix).
+/// </summary>
+internal sealed class PrependNormalizer(string prefix, bool unlessPresent) : Normalizer
+{
+    public override ReadOnlySpan<char> Apply(ReadOnlySpan<char> text, TokenizerScratch scratch)
+    {
+        if (text.IsEmpty || (unlessPresent && text.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            return text;
+        }
+
+        var output = scratch.OtherBuffer(text, prefix.Length + text.Length);
+        prefix.CopyTo(output);
+        text.CopyTo(output.AsSpan(prefix.Length));
+        return output.AsSpan(0, prefix.Length + text.Length);
+    }
+}
+
+internal sealed class LowercaseNormalizer : Normalizer
+{
+    public override ReadOnlySpan<char> Apply(ReadOnlySpan<char> text, TokenizerScratch scratch)
+    {
+        var output = scratch.OtherBuffer(text, text.Length).AsSpan(0, text.Length);
+        text.ToLowerInvariant(output);
+        return output;
+    }
+}
+
+/// <summary>
+/// NFC, NFD, NFKC or NFKD; text already in the form (nearly all text, and all ASCII) is returned as is. .NET
+/// refuses to normalize an unpaired surrogate, so such text is normalized between them, which keeps them as
+/// JavaScript's normalize does.
+/// </summary>
+internal sealed class UnicodeNormalizer(NormalizationForm form) : Normalizer
+{
+    public override ReadOnlySpan<char> Apply(ReadOnlySpan<char> text, TokenizerScratch scratch)
+    {
+        var unpaired = FirstUnpairedSurrogate(text, 0);
+        if (unpaired < 0 && text.IsNormalized(form))
+        {
+            return text;
+        }
+
+        // Decomposition can grow text; the normalized lengths are asked for per valid stretch.
+        var length = 0;
+        for (var start = 0; start < text.Length;)
+        {
+            var end = FirstUnpairedSurrogate(text, start) is var found and >= 0 ? found : text.Length;
+            length += (end > start ? text[start..end].GetNormalizedLength(form) : 0) + (end < text.Length ? 1 : 0);
+            start = end + 1;
+        }
+
+        var output = scratch.OtherBuffer(text, length);
+        var written = 0;
+        for (var start = 0; start < text.Length;)
+        {
+            var end = FirstUnpairedSurrogate(text, start) is var found and >= 0 ? found : text.Length;
+            if (end > start)
+            {
+                text[start..end].TryNormalize(output.AsSpan(written), out var count, form);
+                written += count;
+            }
+
+            if (end < text.Length)
+            {
+                output[written++] = text[end];
+            }
+
+            start = end + 1;
+        }
+
+        return output.AsSpan(0, written);
+    }
+
+    private static int FirstUnpairedSurrogate(ReadOnlySpan<char> text, int start)
+    {
+        for (var i = start; i < text.Length; i++)
+        {
+            var offset = text[i..].IndexOfAnyInRange('\uD800', '\uDFFF');
+            if (offset < 0)
+            {
+                return -1;
+            }
+
+            i += offset;
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+                continue;
+            }
+
+            return i;
+        }
+
+        return -1;
+    }
+}
