@@ -17,7 +17,7 @@ internal sealed class BpeModel
     private const int MaxCacheEntries = 1 << 18;
     private const int StackLimit = 256;
 
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocab;
+    private readonly VocabTable _vocab;
     private readonly MergeTable _merges;
     private readonly int[] _byteIds;
 
@@ -36,7 +36,7 @@ internal sealed class BpeModel
 
     public BpeModel(BpeModelOptions options)
     {
-        _vocab = options.Vocab.GetAlternateLookup<ReadOnlySpan<char>>();
+        _vocab = options.Vocab;
         _merges = options.Merges;
         _byteLevel = options.ByteLevel;
         _byteFallback = options.ByteFallback;
@@ -56,11 +56,11 @@ internal sealed class BpeModel
         _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    private static int[] BmpCharIds(Dictionary<string, int> vocab)
+    private static int[] BmpCharIds(VocabTable vocab)
     {
         var ids = new int[char.MaxValue + 1];
         Array.Fill(ids, -1);
-        foreach (var (token, id) in vocab)
+        foreach (var (token, id) in vocab.Entries)
         {
             if (token.Length == 1 && !char.IsSurrogate(token[0]))
             {

@@ -2,7 +2,7 @@ namespace LlmQueue.Engine.Tokenization;
 
 /// <summary>What a BPE model needs, as read from tokenizer.json's "model" section.</summary>
 internal sealed record BpeModelOptions(
-    Dictionary<string, int> Vocab,
+    VocabTable Vocab,
     MergeTable Merges,
     bool ByteLevel,
     bool ByteFallback,

@@ -10,14 +10,16 @@ namespace LlmQueue.Engine.Tokenization;
 /// </summary>
 internal sealed class BpeSectionReader(Func<string, Exception> fail)
 {
-    private char[] _chars = new char[256];
+    private const int ResolveBatch = 1 << 14;
+
+    // Every merge's unescaped left + right, one after another.
+    private char[] _chars = new char[1 << 16];
 
     /// <summary>The vocabulary; a repeated token keeps its last id, as a JSON object read into a map does.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public Dictionary<string, int> ReadVocab(ReadOnlyMemory<byte> json)
+    /// <param name="reader">At the value's first token; left at its last.</param>
+    public VocabTable ReadVocab(ref Utf8JsonReader reader)
     {
-        var reader = new Utf8JsonReader(json.Span);
-        reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw fail($"model.vocab must be an object, got {Describe(reader.TokenType)}");
@@ -41,62 +43,90 @@ internal sealed class BpeSectionReader(Func<string, Exception> fail)
             throw fail("model.vocab is empty");
         }
 
-        var vocab = new Dictionary<string, int>(entries.Count, StringComparer.Ordinal);
-        foreach (var (token, id) in entries)
-        {
-            vocab[token] = id;
-        }
-
-        return vocab;
+        return new VocabTable(entries);
     }
 
     /// <summary>Merges as "left right" strings or ["left", "right"] arrays; rank is the position in the list.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public MergeTable ReadMerges(ReadOnlyMemory<byte> json, Dictionary<string, int> vocab)
+    /// <param name="reader">At the value's first token; left at its last.</param>
+    public MergeTable ReadMerges(ref Utf8JsonReader reader, VocabTable vocab)
     {
-        var reader = new Utf8JsonReader(json.Span);
-        reader.Read();
         if (reader.TokenType != JsonTokenType.StartArray)
         {
             throw fail($"model.merges must be an array, got {Describe(reader.TokenType)}");
         }
 
-        // About 12 bytes per merge in real files; the table is sized once from that and grows if it was low.
-        var merges = new MergeTable(json.Length / 12);
-        var lookup = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
-        var rank = 0;
+        // Parsing is sequential; resolving the strings to ids, which is memory-bound, runs on all cores.
+        var spans = new List<MergeSpan>(1024);
+        var used = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var (leftLength, length) = ReadPair(ref reader, rank);
-            var chars = _chars.AsSpan(0, length);
-            var left = chars[..leftLength];
-            var right = chars[leftLength..];
-            if (!lookup.TryGetValue(left, out var leftId) || !lookup.TryGetValue(right, out var rightId))
-            {
-                var missing = lookup.ContainsKey(left) ? right : left;
-                throw fail($"model.merges[{rank}]: \"{missing}\" is not in model.vocab");
-            }
+            var (leftLength, length) = ReadPair(ref reader, spans.Count, used);
+            spans.Add(new MergeSpan(used, leftLength, length));
+            used += length;
+        }
 
-            if (!lookup.TryGetValue(chars, out var mergedId))
+        var rules = new (int Left, int Right, int Merged)[spans.Count];
+        var firstFailure = int.MaxValue;
+        Parallel.For(0, (spans.Count + ResolveBatch - 1) / ResolveBatch, batch =>
+        {
+            for (var rank = batch * ResolveBatch; rank < Math.Min(spans.Count, (batch + 1) * ResolveBatch); rank++)
             {
-                throw fail($"model.merges[{rank}]: the merged token \"{chars}\" is not in model.vocab");
+                var span = spans[rank];
+                var merged = _chars.AsSpan(span.Offset, span.Length);
+                if (!vocab.TryGetValue(merged[..span.LeftLength], out rules[rank].Left)
+                    || !vocab.TryGetValue(merged[span.LeftLength..], out rules[rank].Right)
+                    || !vocab.TryGetValue(merged, out rules[rank].Merged))
+                {
+                    InterlockedMin(ref firstFailure, rank);
+                    return;
+                }
             }
+        });
 
+        if (firstFailure != int.MaxValue)
+        {
+            throw Unresolved(vocab, firstFailure, spans[firstFailure]);
+        }
+
+        var merges = new MergeTable(rules.Length);
+        for (var rank = 0; rank < rules.Length; rank++)
+        {
             // A repeated pair keeps its first (highest-priority) rank, as Hugging Face does.
-            merges.TryAdd(leftId, rightId, new MergeRule(rank, mergedId));
-            rank++;
+            merges.TryAdd(rules[rank].Left, rules[rank].Right, new MergeRule(rank, rules[rank].Merged));
         }
 
         return merges;
     }
 
-    /// <summary>Unescapes the merge at the reader into _chars as left + right; returns the left length and the total.</summary>
-    private (int LeftLength, int Length) ReadPair(ref Utf8JsonReader reader, int rank)
+    private Exception Unresolved(VocabTable vocab, int rank, MergeSpan span)
+    {
+        var merged = _chars.AsSpan(span.Offset, span.Length).ToString();
+        var left = merged[..span.LeftLength];
+        var right = merged[span.LeftLength..];
+        return !vocab.ContainsKey(left) ? fail($"model.merges[{rank}]: \"{left}\" is not in model.vocab")
+            : !vocab.ContainsKey(right) ? fail($"model.merges[{rank}]: \"{right}\" is not in model.vocab")
+            : fail($"model.merges[{rank}]: the merged token \"{merged}\" is not in model.vocab");
+    }
+
+    private static void InterlockedMin(ref int target, int value)
+    {
+        for (var current = Volatile.Read(ref target); value < current; current = Volatile.Read(ref target))
+        {
+            if (Interlocked.CompareExchange(ref target, value, current) == current)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Unescapes the merge at the reader into _chars at <paramref name="offset"/> as left + right; returns the left length and the total.</summary>
+    private (int LeftLength, int Length) ReadPair(ref Utf8JsonReader reader, int rank, int offset)
     {
         if (reader.TokenType == JsonTokenType.String)
         {
-            var length = CopyString(ref reader, 0);
-            var chars = _chars.AsSpan(0, length);
+            var length = CopyString(ref reader, offset) - offset;
+            var chars = _chars.AsSpan(offset, length);
             var space = chars.IndexOf(' ');
             if (space <= 0 || space == length - 1 || chars[(space + 1)..].Contains(' '))
             {
@@ -109,11 +139,11 @@ internal sealed class BpeSectionReader(Func<string, Exception> fail)
         }
 
         if (reader.TokenType == JsonTokenType.StartArray
-            && reader.Read() && reader.TokenType == JsonTokenType.String && CopyString(ref reader, 0) is var leftLength
-            && reader.Read() && reader.TokenType == JsonTokenType.String && CopyString(ref reader, leftLength) is var total
+            && reader.Read() && reader.TokenType == JsonTokenType.String && CopyString(ref reader, offset) is var leftEnd
+            && reader.Read() && reader.TokenType == JsonTokenType.String && CopyString(ref reader, leftEnd) is var end
             && reader.Read() && reader.TokenType == JsonTokenType.EndArray)
         {
-            return (leftLength, total);
+            return (leftEnd - offset, end - offset);
         }
 
         throw fail($"model.merges[{rank}]: a merge must be a \"left right\" string or a [\"left\", \"right\"] array");
@@ -141,4 +171,6 @@ internal sealed class BpeSectionReader(Func<string, Exception> fail)
         JsonTokenType.True or JsonTokenType.False => "a boolean",
         _ => type.ToString(),
     };
+
+    private readonly record struct MergeSpan(int Offset, int LeftLength, int Length);
 }

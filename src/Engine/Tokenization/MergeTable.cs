@@ -12,7 +12,8 @@ namespace LlmQueue.Engine.Tokenization;
 /// </summary>
 internal sealed class MergeTable
 {
-    private const ulong EmptyKey = ulong.MaxValue;
+    // Keys are stored plus one so that a fresh (zeroed) array is all empty slots.
+    private const ulong EmptyKey = 0;
     private const ulong Multiplier = 0x9E3779B97F4A7C15;
 
     private Slot[] _slots = [];
@@ -78,7 +79,6 @@ internal sealed class MergeTable
     private void Allocate(int size)
     {
         _slots = new Slot[size];
-        Array.Fill(_slots, new Slot(EmptyKey, default));
         _shift = 64 - BitOperations.Log2((uint)size);
         _mask = size - 1;
     }
@@ -103,7 +103,7 @@ internal sealed class MergeTable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Key(int left, int right) => ((ulong)(uint)left << 32) | (uint)right;
+    private static ulong Key(int left, int right) => (((ulong)(uint)left << 32) | (uint)right) + 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Home(ulong key) => (int)((key * Multiplier) >> _shift);

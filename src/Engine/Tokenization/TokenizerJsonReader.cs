@@ -30,7 +30,7 @@ internal sealed class TokenizerJsonReader
         TokenizerJsonSections sections;
         try
         {
-            sections = TokenizerJsonSections.Split(utf8Json);
+            sections = TokenizerJsonSections.Read(utf8Json, new BpeSectionReader(problem => Fail(problem)));
         }
         catch (JsonException ex)
         {
@@ -71,8 +71,7 @@ internal sealed class TokenizerJsonReader
         }
 
         var model = Required(root, "model", JsonValueKind.Object, "model");
-        var sectionReader = new BpeSectionReader(problem => Fail(problem));
-        var vocab = sectionReader.ReadVocab(sections.Vocab ?? throw Fail("model.vocab is missing"));
+        var vocab = sections.Vocab ?? throw Fail("model.vocab is missing");
         var added = ReadAddedTokens(root);
         var addedIds = added.Select(t => t.Id).ToHashSet();
         added.AddRange(extraAddedTokens.Where(t => addedIds.Add(t.Id)));
@@ -88,7 +87,7 @@ internal sealed class TokenizerJsonReader
         }
 
         return new TokenizerParts(
-            ReadModel(model, vocab, sections.Merges, sectionReader),
+            ReadModel(model, vocab, sections.Merges),
             normalizers,
             new PreTokenizer(_splitRules),
             added,
@@ -99,7 +98,7 @@ internal sealed class TokenizerJsonReader
             TokenByteTable.Build(idToToken, WriteTokenBytes));
     }
 
-    private BpeModel ReadModel(JsonElement model, Dictionary<string, int> vocab, ReadOnlyMemory<byte>? merges, BpeSectionReader reader)
+    private BpeModel ReadModel(JsonElement model, VocabTable vocab, MergeTable? merges)
     {
         var type = OptionalString(model, "type", "model.type") ?? "BPE";
         if (type != "BPE")
@@ -125,7 +124,7 @@ internal sealed class TokenizerJsonReader
 
         return new BpeModel(new BpeModelOptions(
             vocab,
-            reader.ReadMerges(merges ?? throw Fail("model.merges is missing"), vocab),
+            merges ?? throw Fail("model.merges is missing"),
             _byteLevelPreTokenizer,
             OptionalBool(model, "byte_fallback", "model.byte_fallback"),
             OptionalBool(model, "ignore_merges", "model.ignore_merges"),
@@ -399,11 +398,11 @@ internal sealed class TokenizerJsonReader
         }
     }
 
-    private static string?[] BuildIdToToken(Dictionary<string, int> vocab, List<AddedToken> added)
+    private static string?[] BuildIdToToken(VocabTable vocab, List<AddedToken> added)
     {
-        var size = Math.Max(vocab.Values.Max(), added.Count == 0 ? -1 : added.Max(t => t.Id)) + 1;
+        var size = Math.Max(vocab.Entries.Max(e => e.Value), added.Count == 0 ? -1 : added.Max(t => t.Id)) + 1;
         var tokens = new string?[size];
-        foreach (var (token, id) in vocab)
+        foreach (var (token, id) in vocab.Entries)
         {
             tokens[id] ??= token;
         }

@@ -4,13 +4,13 @@ using System.Text.Json;
 namespace LlmQueue.Engine.Tokenization;
 
 /// <summary>
-/// tokenizer.json split in one streaming pass into its two large arrays, model.vocab and model.merges (kept as
-/// raw UTF-8 slices for <see cref="BpeSectionReader"/>), and everything else as a small document. A DOM of the
-/// whole file (Gemma's is 33 MB) cost more than the rest of loading together.
+/// tokenizer.json read in one streaming pass: model.vocab and model.merges, the two large arrays, go straight to
+/// <see cref="BpeSectionReader"/>; everything else is copied into a small document. A DOM of the whole file
+/// (Gemma's is 33 MB) cost more than the rest of loading together.
 /// </summary>
 internal sealed class TokenizerJsonSections : IDisposable
 {
-    private TokenizerJsonSections(JsonDocument rest, ReadOnlyMemory<byte>? vocab, ReadOnlyMemory<byte>? merges)
+    private TokenizerJsonSections(JsonDocument rest, VocabTable? vocab, MergeTable? merges)
     {
         Rest = rest;
         Vocab = vocab;
@@ -20,20 +20,24 @@ internal sealed class TokenizerJsonSections : IDisposable
     /// <summary>The document without model.vocab and model.merges.</summary>
     public JsonDocument Rest { get; }
 
-    /// <summary>The JSON value of model.vocab, or null when absent (or null).</summary>
-    public ReadOnlyMemory<byte>? Vocab { get; }
+    /// <summary>model.vocab, or null when absent (or null).</summary>
+    public VocabTable? Vocab { get; }
 
-    public ReadOnlyMemory<byte>? Merges { get; }
+    /// <summary>model.merges, or null when absent (or null) or when there is no vocabulary to resolve them with.</summary>
+    public MergeTable? Merges { get; }
 
-    /// <summary>Throws <see cref="JsonException"/> for text that is not JSON, <see cref="InvalidDataException"/> for a top level that is not an object.</summary>
-    public static TokenizerJsonSections Split(ReadOnlyMemory<byte> utf8)
+    /// <summary>
+    /// Throws <see cref="JsonException"/> for text that is not JSON, <see cref="InvalidDataException"/> for a top
+    /// level that is not an object, and whatever <paramref name="sections"/> throws for a bad vocab or merges.
+    /// </summary>
+    public static TokenizerJsonSections Read(ReadOnlyMemory<byte> utf8, BpeSectionReader sections)
     {
         if (utf8.Span.StartsWith("\xEF\xBB\xBF"u8))
         {
             utf8 = utf8[3..];
         }
 
-        var reader = new Utf8JsonReader(utf8.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        var reader = new Utf8JsonReader(utf8.Span);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             // Let the reader say what is wrong with text that is not JSON at all.
@@ -42,8 +46,7 @@ internal sealed class TokenizerJsonSections : IDisposable
         }
 
         var buffer = new ArrayBufferWriter<byte>();
-        ReadOnlyMemory<byte>? vocab = null;
-        ReadOnlyMemory<byte>? merges = null;
+        var model = new ModelSections();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
@@ -54,7 +57,7 @@ internal sealed class TokenizerJsonSections : IDisposable
                 reader.Read();
                 if (isModel && reader.TokenType == JsonTokenType.StartObject)
                 {
-                    (vocab, merges) = CopyModel(utf8, ref reader, writer);
+                    model = CopyModel(utf8, ref reader, writer, sections);
                 }
                 else
                 {
@@ -70,17 +73,16 @@ internal sealed class TokenizerJsonSections : IDisposable
         {
         }
 
-        return new TokenizerJsonSections(JsonDocument.Parse(buffer.WrittenMemory), vocab, merges);
+        return new TokenizerJsonSections(JsonDocument.Parse(buffer.WrittenMemory), model.Vocab, model.Merges);
     }
 
     public void Dispose() => Rest.Dispose();
 
-    /// <summary>Copies the model object's small members to <paramref name="writer"/> and cuts out vocab and merges.</summary>
-    private static (ReadOnlyMemory<byte>? Vocab, ReadOnlyMemory<byte>? Merges) CopyModel(
-        ReadOnlyMemory<byte> utf8, ref Utf8JsonReader reader, Utf8JsonWriter writer)
+    /// <summary>Copies the model object's small members to <paramref name="writer"/> and reads vocab and merges.</summary>
+    private static ModelSections CopyModel(ReadOnlyMemory<byte> utf8, ref Utf8JsonReader reader, Utf8JsonWriter writer, BpeSectionReader sections)
     {
-        ReadOnlyMemory<byte>? vocab = null;
-        ReadOnlyMemory<byte>? merges = null;
+        var model = new ModelSections();
+        ReadOnlyMemory<byte>? mergesBeforeVocab = null;
         writer.WriteStartObject();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -88,12 +90,20 @@ internal sealed class TokenizerJsonSections : IDisposable
             var isMerges = reader.ValueTextEquals("merges"u8);
             var name = reader.GetString()!;
             reader.Read();
-            if ((isVocab || isMerges) && reader.TokenType != JsonTokenType.Null)
+            if (isVocab && reader.TokenType != JsonTokenType.Null)
             {
+                model.Vocab = sections.ReadVocab(ref reader);
+            }
+            else if (isMerges && reader.TokenType != JsonTokenType.Null && model.Vocab is { } vocab)
+            {
+                model.Merges = sections.ReadMerges(ref reader, vocab);
+            }
+            else if (isMerges && reader.TokenType != JsonTokenType.Null)
+            {
+                // Merges name tokens by string: they wait for the vocabulary.
                 var start = (int)reader.TokenStartIndex;
                 reader.Skip();
-                var value = utf8[start..(int)reader.BytesConsumed];
-                (isVocab ? ref vocab : ref merges) = value;
+                mergesBeforeVocab = utf8[start..(int)reader.BytesConsumed];
             }
             else
             {
@@ -103,6 +113,20 @@ internal sealed class TokenizerJsonSections : IDisposable
         }
 
         writer.WriteEndObject();
-        return (vocab, merges);
+        if (mergesBeforeVocab is { } slice && model.Vocab is { } laterVocab)
+        {
+            var mergesReader = new Utf8JsonReader(slice.Span);
+            mergesReader.Read();
+            model.Merges = sections.ReadMerges(ref mergesReader, laterVocab);
+        }
+
+        return model;
+    }
+
+    private sealed class ModelSections
+    {
+        public VocabTable? Vocab { get; set; }
+
+        public MergeTable? Merges { get; set; }
     }
 }

@@ -9,5 +9,5 @@ internal sealed record TokenizerParts(
     IReadOnlyList<int> PrefixIds,
     IReadOnlyList<int> SuffixIds,
     IReadOnlyList<string?> IdToToken,
-    Dictionary<string, int> Vocab,
+    VocabTable Vocab,
     TokenByteTable TokenBytes);
