@@ -1,5 +1,6 @@
 using LlmQueue.Engine.Models;
 using LlmQueue.Engine.Scheduling;
+using LlmQueue.Engine.Tokenization;
 
 namespace LlmQueue.Engine;
 
@@ -223,6 +224,11 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         _active.Remove(request.Request.RequestId);
         scheduler.Remove(request.Sequence);
         request.EmitText(request.Text.Flush());
+        if (error is null && request.Text.HadInvalidUtf8 && request.Request.Sampling.InvalidUtf8 == InvalidUtf8Handling.Error)
+        {
+            (reason, error) = (FinishReason.Error, "the generated tokens are not valid UTF-8 (sampling.invalidUtf8 is \"error\").");
+        }
+
         request.Complete(reason, error);
     }
 

@@ -27,9 +27,10 @@ public static class EngineFactory
         var model = LlamaModel.Load(folder);
         try
         {
-            var tokenizer = Tokenizer.FromFile(model.TokenizerPath
-                ?? throw new ModelLoadException($"{Path.Combine(folder, LlamaModel.TokenizerFileName)}: file not found; a model folder needs its tokenizer.json."));
-            var chatTemplate = ChatTemplate.FromModelFolder(folder);
+            _ = model.TokenizerPath
+                ?? throw new ModelLoadException($"{Path.Combine(folder, LlamaModel.TokenizerFileName)}: file not found; a model folder needs its tokenizer.json.");
+            var pretrained = PretrainedTokenizer.FromFolder(folder);
+            var (tokenizer, chatTemplate) = (pretrained.Tokenizer, pretrained.ChatTemplate);
             var kvLayout = CpuModelRunner.KvLayoutFor(model.Config, options.BlockSize);
             var largePages = (int)Math.Clamp(((long)options.KvCacheMiB << 20) / kvLayout.LargePageBytes, 1, int.MaxValue / 64);
             var runner = new CpuModelRunner(model, options.BlockSize, largePages, options.Threads);

@@ -99,7 +99,7 @@ public sealed class GenerationEngine : IGenerationEngine
             request,
             sequence,
             new SequenceSampler(request.Sampling, prompt, Model.VocabSize),
-            new OutputTextStream(_tokenizer, request.Sampling.StopStrings),
+            new OutputTextStream(_tokenizer, request.Sampling.StopStrings, request.Sampling.SkipSpecialTokens),
             Forget);
         _submitted.Enqueue(active);
         _wake.Set();

@@ -90,6 +90,13 @@ internal sealed class BpeModel
     /// <summary>Encodes a word, or an independent piece of one, through the cache.</summary>
     private void EncodeChunk(ReadOnlySpan<char> word, List<int> output)
     {
+        // ignore_merges: a word that is a token as a whole is that token; the lookup costs no more than the cache's.
+        if (_ignoreMerges && TryWholeWord(word, out var wholeId))
+        {
+            output.Add(wholeId);
+            return;
+        }
+
         if (_cacheLookup.TryGetValue(word, out var cached))
         {
             output.AddRange(cached);
@@ -131,9 +138,7 @@ internal sealed class BpeModel
                 ? stackalloc byte[byteCount]
                 : (rentedBytes = ArrayPool<byte>.Shared.Rent(byteCount)).AsSpan(0, byteCount);
             Encoding.UTF8.GetBytes(word, bytes);
-            count = _ignoreMerges && TryWholeByteLevelWord(bytes, out var wholeId)
-                ? WriteSingle(symbols, wholeId)
-                : ByteSymbols(bytes, symbols);
+            count = ByteSymbols(bytes, symbols);
             if (rentedBytes is not null)
             {
                 ArrayPool<byte>.Shared.Return(rentedBytes);
@@ -141,32 +146,26 @@ internal sealed class BpeModel
         }
         else
         {
-            count = _ignoreMerges && _vocab.TryGetValue(word, out var wholeId)
-                ? WriteSingle(symbols, wholeId)
-                : CharSymbols(word, symbols);
+            count = CharSymbols(word, symbols);
         }
 
-        return count == 1 ? 1 : BpeMerger.Apply(_merges, symbols[..count]);
+        return BpeMerger.Apply(_merges, symbols[..count]);
     }
 
-    private static int WriteSingle(Span<int> symbols, int id)
+    /// <summary>The id of the word as one vocabulary token; byte-level vocabularies spell tokens in their alphabet.</summary>
+    private bool TryWholeWord(ReadOnlySpan<char> word, out int id)
     {
-        symbols[0] = id;
-        return 1;
-    }
-
-    /// <summary>ignore_merges: a word that is a token as a whole is that token. Vocabulary keys are byte-level strings.</summary>
-    private bool TryWholeByteLevelWord(ReadOnlySpan<byte> bytes, out int id)
-    {
-        char[]? rented = null;
-        var chars = bytes.Length <= StackLimit
-            ? stackalloc char[bytes.Length]
-            : (rented = ArrayPool<char>.Shared.Rent(bytes.Length)).AsSpan(0, bytes.Length);
-        for (var i = 0; i < bytes.Length; i++)
+        if (!_byteLevel)
         {
-            chars[i] = ByteLevelAlphabet.ToChar(bytes[i]);
+            return _vocab.TryGetValue(word, out id);
         }
 
+        var byteCount = Encoding.UTF8.GetByteCount(word);
+        char[]? rented = null;
+        var chars = byteCount <= StackLimit
+            ? stackalloc char[byteCount]
+            : (rented = ArrayPool<char>.Shared.Rent(byteCount)).AsSpan(0, byteCount);
+        ByteLevelAlphabet.EncodeUtf8(word, chars);
         var found = _vocab.TryGetValue(chars, out id);
         if (rented is not null)
         {

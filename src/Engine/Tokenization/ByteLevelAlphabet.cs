@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace LlmQueue.Engine.Tokenization;
@@ -23,6 +24,30 @@ internal static class ByteLevelAlphabet
 
         value = 0;
         return false;
+    }
+
+    /// <summary>Writes the byte-level spelling of the UTF-8 encoding of <paramref name="text"/>; <paramref name="destination"/> holds its byte count.</summary>
+    public static void EncodeUtf8(ReadOnlySpan<char> text, Span<char> destination)
+    {
+        var written = 0;
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c < 0x80)
+            {
+                destination[written++] = _byteToChar[c];
+                continue;
+            }
+
+            var status = Rune.DecodeFromUtf16(text[i..], out var rune, out var consumed);
+            i += consumed - 1;
+            var count = (status == OperationStatus.Done ? rune : Rune.ReplacementChar).EncodeToUtf8(utf8);
+            for (var b = 0; b < count; b++)
+            {
+                destination[written++] = _byteToChar[utf8[b]];
+            }
+        }
     }
 
     public static string Encode(ReadOnlySpan<byte> bytes)

@@ -25,7 +25,9 @@ internal sealed class TokenizerJsonReader
     }
 
     /// <param name="extraAddedTokens">Added tokens from tokenizer_config.json; those whose id tokenizer.json does not already add are appended.</param>
-    public TokenizerParts Read(ReadOnlyMemory<byte> utf8Json, IReadOnlyList<AddedToken>? extraAddedTokens = null)
+    /// <param name="extraSpecialTokens">Special tokens the config names (bos, eos...); vocabulary tokens among them not yet added become special added tokens.</param>
+    public TokenizerParts Read(
+        ReadOnlyMemory<byte> utf8Json, IReadOnlyList<AddedToken>? extraAddedTokens = null, IReadOnlyList<string>? extraSpecialTokens = null)
     {
         TokenizerJsonSections sections;
         try
@@ -43,11 +45,11 @@ internal sealed class TokenizerJsonReader
 
         using (sections)
         {
-            return Read(sections, extraAddedTokens ?? []);
+            return Read(sections, extraAddedTokens ?? [], extraSpecialTokens ?? []);
         }
     }
 
-    private TokenizerParts Read(TokenizerJsonSections sections, IReadOnlyList<AddedToken> extraAddedTokens)
+    private TokenizerParts Read(TokenizerJsonSections sections, IReadOnlyList<AddedToken> extraAddedTokens, IReadOnlyList<string> extraSpecialTokens)
     {
         var root = sections.Rest.RootElement;
         var normalizers = new List<Normalizer>();
@@ -75,6 +77,14 @@ internal sealed class TokenizerJsonReader
         var added = ReadAddedTokens(root);
         var addedIds = added.Select(t => t.Id).ToHashSet();
         added.AddRange(extraAddedTokens.Where(t => addedIds.Add(t.Id)));
+        var addedContents = added.Select(t => t.Content).ToHashSet(StringComparer.Ordinal);
+        foreach (var content in extraSpecialTokens)
+        {
+            if (addedContents.Add(content) && vocab.TryGetValue(content, out var id) && addedIds.Add(id))
+            {
+                added.Add(new AddedToken(id, content, Special: true));
+            }
+        }
         var (prefix, suffix) = Optional(root, "post_processor") is { } post
             ? ReadPostProcessor(post, "post_processor")
             : ([], []);

@@ -2,6 +2,7 @@ using System.Globalization;
 using LlmQueue.Contracts;
 using LlmQueue.Engine;
 using LlmQueue.Engine.Sampling;
+using LlmQueue.Engine.Tokenization;
 
 namespace LlmQueue.Worker.Requests;
 
@@ -32,6 +33,7 @@ public static class RequestMapper
         {
             RequestId = message.RequestId,
             Prompt = message.Prompt,
+            ParseSpecialTokens = message.ParseSpecialTokens,
             PromptTokenIds = message.PromptTokenIds,
             Messages = message.Messages?.Select(m => (m.Role, m.Content)).ToArray(),
             Sampling = MapSampling(message.Sampling),
@@ -77,6 +79,13 @@ public static class RequestMapper
         PresencePenalty = (float)(p.PresencePenalty ?? _defaults.PresencePenalty),
         FrequencyPenalty = (float)(p.FrequencyPenalty ?? _defaults.FrequencyPenalty),
         RepetitionPenalty = (float)(p.RepetitionPenalty ?? _defaults.RepetitionPenalty),
+        SkipSpecialTokens = p.SkipSpecialTokens ?? _defaults.SkipSpecialTokens,
+        InvalidUtf8 = p.InvalidUtf8 switch
+        {
+            null or InvalidUtf8Modes.Replace => InvalidUtf8Handling.Replace,
+            InvalidUtf8Modes.Error => InvalidUtf8Handling.Error,
+            _ => throw Invalid($"sampling.invalidUtf8 must be \"{InvalidUtf8Modes.Replace}\" or \"{InvalidUtf8Modes.Error}\", got \"{p.InvalidUtf8}\"."),
+        },
     };
 
     private static InvalidRequestException Invalid(string message) => new(ErrorCodes.InvalidRequest, message);
