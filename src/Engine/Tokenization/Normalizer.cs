@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -101,14 +103,25 @@ internal sealed class LowercaseNormalizer : Normalizer
 
 /// <summary>
 /// NFC, NFD, NFKC or NFKD; text already in the form (nearly all text, and all ASCII) is returned as is. .NET
-/// refuses to normalize an unpaired surrogate, so such text is normalized between them, which keeps them as
-/// JavaScript's normalize does.
+/// refuses to normalize an unpaired surrogate or U+FFFE, so such text is normalized between them, which keeps
+/// them as JavaScript's normalize does.
 /// </summary>
 internal sealed class UnicodeNormalizer(NormalizationForm form) : Normalizer
 {
+    // BMP characters that leave NFC text in NFC whatever surrounds them; .NET's IsNormalized allocates on
+    // non-ASCII text, so most text is settled with this table first.
+    private static readonly Lazy<bool[]> s_nfcStable = new(BuildNfcStable);
+    private static readonly SearchValues<char> s_unnormalizable =
+        SearchValues.Create([.. Enumerable.Range(0xD800, 0x800).Select(c => (char)c), '\uFFFE']);
+
     public override ReadOnlySpan<char> Apply(ReadOnlySpan<char> text, TokenizerScratch scratch)
     {
-        var unpaired = FirstUnpairedSurrogate(text, 0);
+        if (form == NormalizationForm.FormC && IsNfcByQuickCheck(text))
+        {
+            return text;
+        }
+
+        var unpaired = FirstUnnormalizable(text, 0);
         if (unpaired < 0 && text.IsNormalized(form))
         {
             return text;
@@ -118,7 +131,7 @@ internal sealed class UnicodeNormalizer(NormalizationForm form) : Normalizer
         var length = 0;
         for (var start = 0; start < text.Length;)
         {
-            var end = FirstUnpairedSurrogate(text, start) is var found and >= 0 ? found : text.Length;
+            var end = FirstUnnormalizable(text, start) is var found and >= 0 ? found : text.Length;
             length += (end > start ? text[start..end].GetNormalizedLength(form) : 0) + (end < text.Length ? 1 : 0);
             start = end + 1;
         }
@@ -127,7 +140,7 @@ internal sealed class UnicodeNormalizer(NormalizationForm form) : Normalizer
         var written = 0;
         for (var start = 0; start < text.Length;)
         {
-            var end = FirstUnpairedSurrogate(text, start) is var found and >= 0 ? found : text.Length;
+            var end = FirstUnnormalizable(text, start) is var found and >= 0 ? found : text.Length;
             if (end > start)
             {
                 text[start..end].TryNormalize(output.AsSpan(written), out var count, form);
@@ -145,11 +158,57 @@ internal sealed class UnicodeNormalizer(NormalizationForm form) : Normalizer
         return output.AsSpan(0, written);
     }
 
-    private static int FirstUnpairedSurrogate(ReadOnlySpan<char> text, int start)
+    private static bool IsNfcByQuickCheck(ReadOnlySpan<char> text)
+    {
+        var stable = s_nfcStable.Value;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (stable[text[i]])
+            {
+                continue;
+            }
+
+            if (!char.IsHighSurrogate(text[i]) || i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1])
+                || !IsStableAstral(char.ConvertToUtf32(text[i], text[i + 1])))
+            {
+                return false;
+            }
+
+            i++;
+        }
+
+        return true;
+    }
+
+    /// <summary>Emoji and symbols (U+1F000-U+1FBFF) and CJK extensions B-F (below the compatibility ideographs at U+2F800).</summary>
+    private static bool IsStableAstral(int codePoint) => codePoint is (>= 0x1F000 and <= 0x1FBFF) or (>= 0x20000 and < 0x2F800);
+
+    /// <summary>
+    /// A character is stable when it is NFC on its own (no singleton decomposition) and cannot be the second
+    /// character of a composition: those are the combining marks (Mn, Mc, Me) and the Hangul vowel and trailing
+    /// jamo. Surrogates are left to the full check.
+    /// </summary>
+    private static bool[] BuildNfcStable()
+    {
+        var stable = new bool[char.MaxValue + 1];
+        for (var c = 0; c <= char.MaxValue; c++)
+        {
+            var ch = (char)c;
+            stable[c] = c < 0x300 || (!char.IsSurrogate(ch)
+                && char.GetUnicodeCategory(ch) is not (UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark)
+                && c is not (>= 0x1160 and <= 0x11FF) and not 0xFFFE
+                && ch.ToString().IsNormalized(NormalizationForm.FormC));
+        }
+
+        return stable;
+    }
+
+    /// <summary>The first unpaired surrogate or U+FFFE (which .NET also refuses to normalize) at or after start, or -1.</summary>
+    private static int FirstUnnormalizable(ReadOnlySpan<char> text, int start)
     {
         for (var i = start; i < text.Length; i++)
         {
-            var offset = text[i..].IndexOfAnyInRange('\uD800', '\uDFFF');
+            var offset = text[i..].IndexOfAny(s_unnormalizable);
             if (offset < 0)
             {
                 return -1;

@@ -12,11 +12,12 @@ internal sealed class PreTokenizer
     public const string Gpt2Pattern =
         @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    private readonly IReadOnlyList<SplitRule> _rules;
+    // An array: enumerating it allocates nothing, per segment.
+    private readonly SplitRule[] _rules;
 
-    public PreTokenizer(IReadOnlyList<SplitRule> rules)
+    public PreTokenizer(IEnumerable<SplitRule> rules)
     {
-        _rules = rules;
+        _rules = [.. rules];
     }
 
     /// <summary>Replaces <paramref name="pieces"/> with the words of <paramref name="text"/>.</summary>

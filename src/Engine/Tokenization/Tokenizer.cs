@@ -12,6 +12,7 @@ public sealed class Tokenizer : ITokenizer
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly TokenizerParts _parts;
+    private readonly Normalizer[] _normalizers;
     private readonly AddedTokenMatcher _allAddedTokens;
     private readonly AddedTokenMatcher _nonSpecialAddedTokens;
     private readonly AddedTokenMatcher _specialAddedTokens;
@@ -21,6 +22,7 @@ public sealed class Tokenizer : ITokenizer
     internal Tokenizer(TokenizerParts parts)
     {
         _parts = parts;
+        _normalizers = [.. parts.Normalizers];
         _allAddedTokens = new AddedTokenMatcher(parts.AddedTokens);
         _nonSpecialAddedTokens = new AddedTokenMatcher(parts.AddedTokens.Where(t => !t.Special));
         _specialAddedTokens = new AddedTokenMatcher(parts.AddedTokens.Where(t => t.Special));
@@ -182,7 +184,7 @@ public sealed class Tokenizer : ITokenizer
             return;
         }
 
-        foreach (var normalizer in _parts.Normalizers)
+        foreach (var normalizer in _normalizers)
         {
             segment = normalizer.Apply(segment, scratch);
         }
