@@ -173,6 +173,8 @@ internal static class TokenizerBenchmark
     private static double TimeMBps(double megabytes, Func<EngineTokenizer> create, Action<EngineTokenizer> run)
     {
         var tokenizer = create();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var start = Stopwatch.GetTimestamp();
         run(tokenizer);
         return megabytes / Stopwatch.GetElapsedTime(start).TotalSeconds;

@@ -12,12 +12,12 @@ internal static class BpeMerger
     private const int ScanLimit = 48;
     private const int StackLimit = 256;
 
-    public static int Apply(MergeTable merges, Span<int> symbols) =>
+    public static int Apply(PairCache merges, Span<int> symbols) =>
         symbols.Length < 2 ? symbols.Length
         : symbols.Length <= ScanLimit ? ApplyByScan(merges, symbols)
         : ApplyByHeap(merges, symbols);
 
-    private static int ApplyByScan(MergeTable merges, Span<int> symbols)
+    private static int ApplyByScan(PairCache merges, Span<int> symbols)
     {
         var count = symbols.Length;
         Span<MergeRule> pairs = stackalloc MergeRule[count - 1];
@@ -42,10 +42,15 @@ internal static class BpeMerger
                 break;
             }
 
-            // symbols[best] and symbols[best + 1] become one; everything after moves left by one.
+            // symbols[best] and symbols[best + 1] become one; everything after moves left by one (a plain loop:
+            // these are a few elements, and a memmove call per merge cost more than the moves).
             symbols[best] = pairs[best].MergedId;
-            symbols[(best + 2)..count].CopyTo(symbols[(best + 1)..]);
-            pairs[(best + 1)..(count - 1)].CopyTo(pairs[best..]);
+            for (var i = best + 1; i < count - 1; i++)
+            {
+                symbols[i] = symbols[i + 1];
+                pairs[i - 1] = pairs[i];
+            }
+
             count--;
             if (best > 0)
             {
@@ -61,8 +66,7 @@ internal static class BpeMerger
         return count;
     }
 
-    private static MergeRule Lookup(MergeTable merges, int left, int right) =>
-        merges.TryGet(left, right, out var rule) ? rule : new MergeRule(int.MaxValue, -1);
+    private static MergeRule Lookup(PairCache merges, int left, int right) => merges.Lookup(left, right);
 
     /// <summary>
     /// Symbols form a linked list and candidate pairs sit in a heap, so a word of n symbols costs O(n log n)
@@ -70,7 +74,7 @@ internal static class BpeMerger
     /// go stale when a neighbour merges; rankAt[i], the rank of the pair now starting at i, tells them apart
     /// (ranks are unique per pair and a position's pair only ever grows into another pair).
     /// </summary>
-    private static int ApplyByHeap(MergeTable merges, Span<int> symbols)
+    private static int ApplyByHeap(PairCache merges, Span<int> symbols)
     {
         var count = symbols.Length;
 
@@ -139,9 +143,9 @@ internal static class BpeMerger
 
     /// <summary>Records the pair now starting at <paramref name="left"/> and queues it when some merge applies.</summary>
     private static void Consider(
-        MergeTable merges, Span<int> symbols, Span<int> next, Span<int> rankAt, Span<int> mergedAt, ref MergeHeap heap, int left)
+        PairCache merges, Span<int> symbols, Span<int> next, Span<int> rankAt, Span<int> mergedAt, ref MergeHeap heap, int left)
     {
-        if (next[left] >= 0 && merges.TryGet(symbols[left], symbols[next[left]], out var rule))
+        if (next[left] >= 0 && merges.Lookup(symbols[left], symbols[next[left]]) is { Rank: < int.MaxValue } rule)
         {
             rankAt[left] = rule.Rank;
             mergedAt[left] = rule.MergedId;

@@ -28,7 +28,8 @@ internal sealed class BpeModel
     private readonly bool _ignoreMerges;
     private readonly int? _unkId;
     private readonly SentencePieceChunker? _chunker;
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    // Sized for a few thousand words up front: growing it rehashes everything, which showed in cold encodes.
+    private readonly ConcurrentDictionary<string, int[]> _cache = new(Environment.ProcessorCount, 1 << 14, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
 
     // ConcurrentDictionary.Count takes every lock, so the size is tracked here.
@@ -71,24 +72,28 @@ internal sealed class BpeModel
         return ids;
     }
 
-    public void EncodeWord(ReadOnlySpan<char> word, List<int> output)
+    /// <param name="pairs">This thread's merge answers; see <see cref="PairCache.Serve"/>.</param>
+    public void EncodeWord(ReadOnlySpan<char> word, List<int> output, PairCache pairs)
     {
         if (_chunker is null)
         {
-            EncodeChunk(word, output);
+            EncodeChunk(word, output, pairs);
             return;
         }
 
         for (var start = 0; start < word.Length;)
         {
             var end = _chunker.ChunkEnd(word, start);
-            EncodeChunk(word[start..end], output);
+            EncodeChunk(word[start..end], output, pairs);
             start = end;
         }
     }
 
+    /// <summary>Readies a thread's pair cache for this model's merges before its words are encoded.</summary>
+    public void Prepare(PairCache pairs) => pairs.Serve(_merges);
+
     /// <summary>Encodes a word, or an independent piece of one, through the cache.</summary>
-    private void EncodeChunk(ReadOnlySpan<char> word, List<int> output)
+    private void EncodeChunk(ReadOnlySpan<char> word, List<int> output, PairCache pairs)
     {
         // ignore_merges: a word that is a token as a whole is that token; the lookup costs no more than the cache's.
         if (_ignoreMerges && TryWholeWord(word, out var wholeId))
@@ -109,7 +114,7 @@ internal sealed class BpeModel
         var symbols = capacity <= StackLimit
             ? stackalloc int[capacity]
             : (rented = ArrayPool<int>.Shared.Rent(capacity)).AsSpan(0, capacity);
-        var ids = symbols[..ComputeWord(word, symbols)];
+        var ids = symbols[..ComputeWord(word, symbols, pairs)];
         if (word.Length <= MaxCachedWordLength && Volatile.Read(ref _cacheEntries) < MaxCacheEntries)
         {
             var copy = ids.ToArray();
@@ -127,7 +132,7 @@ internal sealed class BpeModel
     }
 
     /// <summary>Writes the word's token ids to the start of <paramref name="symbols"/> and returns their count.</summary>
-    private int ComputeWord(ReadOnlySpan<char> word, Span<int> symbols)
+    private int ComputeWord(ReadOnlySpan<char> word, Span<int> symbols, PairCache pairs)
     {
         int count;
         if (_byteLevel)
@@ -149,7 +154,7 @@ internal sealed class BpeModel
             count = CharSymbols(word, symbols);
         }
 
-        return BpeMerger.Apply(_merges, symbols[..count]);
+        return BpeMerger.Apply(pairs, symbols[..count]);
     }
 
     /// <summary>The id of the word as one vocabulary token; byte-level vocabularies spell tokens in their alphabet.</summary>

@@ -191,9 +191,10 @@ public sealed class Tokenizer : ITokenizer
 
         var pieces = scratch.Pieces;
         _parts.PreTokenizer.Split(segment, pieces, scratch);
+        _parts.Model.Prepare(scratch.Pairs);
         foreach (var piece in pieces)
         {
-            _parts.Model.EncodeWord(segment[piece], ids);
+            _parts.Model.EncodeWord(segment[piece], ids, scratch.Pairs);
         }
     }
 }

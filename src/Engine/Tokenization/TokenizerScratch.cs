@@ -22,6 +22,9 @@ internal sealed class TokenizerScratch
 
     public List<Range> Staging { get; } = new(64);
 
+    /// <summary>Merge-table answers of the tokenizer this thread encodes with.</summary>
+    public PairCache Pairs { get; } = new();
+
     /// <summary>Ids of a span encode before they are copied out.</summary>
     public List<int> Ids { get; } = new(256);
 

@@ -29,7 +29,9 @@ public class BpeMergerTests
 
             var symbols = Enumerable.Range(0, random.Next(minLength, maxLength)).Select(_ => random.Next(6)).ToArray();
             var expected = Textbook(symbols.ToList(), rules);
-            var count = BpeMerger.Apply(table, symbols);
+            var pairs = new PairCache();
+            pairs.Serve(table);
+            var count = BpeMerger.Apply(pairs, symbols);
             Assert.Equal(expected, symbols[..count]);
         }
     }
