@@ -30,7 +30,7 @@ internal static class TokenizerBenchmark
         var root = RepositoryRoot();
         var cache = FetchReferenceCache(root);
         var corpora = Corpora(root, smoke);
-        output.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {Environment.OSVersion}, .NET {Environment.Version}; median of {repeats}; one thread unless noted");
+        output.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {Environment.OSVersion}, .NET {Environment.Version}; median of {repeats}; one thread unless noted; {LoadAverage()}");
         foreach (var corpus in corpora)
         {
             EncodeTable(corpus, cache, repeats, output);
@@ -40,7 +40,13 @@ internal static class TokenizerBenchmark
         LongRuns(cache, smoke, output);
         BatchEncode(cache, corpora, output);
         MeasureModelLoad(smoke, output);
+        output.WriteLine();
+        output.WriteLine($"end of run: {LoadAverage()}");
     }
+
+    /// <summary>Other processes' load during a run, which figures on a shared machine need beside them.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? $"load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}" : "load average unknown";
 
     private static void EncodeTable(Corpus corpus, string cache, int repeats, TextWriter output)
     {

@@ -5,10 +5,14 @@ namespace LlmQueue.Engine.Tokenization;
 
 /// <summary>
 /// A Hugging Face tokenizer.json tokenizer (BPE model: byte-level as in GPT-2 / Llama 3 / Qwen, or
-/// SentencePiece-converted with byte fallback as in Gemma). Thread-safe after construction.
+/// SentencePiece-converted with byte fallback as in Gemma). Thread-safe after construction. Encoding works in
+/// per-thread buffers (<see cref="TokenizerScratch"/>) and caches each word's ids, so once warm it allocates
+/// nothing per word; <see cref="EncodeOptions"/> choose whether special-token strings in the text are control
+/// tokens, <see cref="DecodeOptions"/> how special tokens and invalid UTF-8 decode.
 /// </summary>
 public sealed class Tokenizer : ITokenizer
 {
+    private static readonly EncodeOptions s_withoutPostProcessor = EncodeOptions.Default with { AddSpecialTokens = false };
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly TokenizerParts _parts;
@@ -78,7 +82,7 @@ public sealed class Tokenizer : ITokenizer
     public bool IsSpecial(int tokenId) => (uint)tokenId < (uint)_specialIds.Length && _specialIds[tokenId];
 
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true) =>
-        Encode(text, addSpecialTokens ? EncodeOptions.Default : EncodeOptions.Default with { AddSpecialTokens = false });
+        Encode(text, addSpecialTokens ? EncodeOptions.Default : s_withoutPostProcessor);
 
     public IReadOnlyList<int> Encode(string text, EncodeOptions options)
     {
