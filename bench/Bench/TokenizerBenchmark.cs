@@ -51,7 +51,7 @@ internal static class TokenizerBenchmark
     private static void EncodeTable(Corpus corpus, string cache, int repeats, TextWriter output)
     {
         output.WriteLine();
-        output.WriteLine($"encode: {corpus.Name}, {corpus.Megabytes:F2} MB of UTF-8 in {corpus.Documents.Count} documents");
+        output.WriteLine($"encode: {corpus.Name}, {corpus.Megabytes:F3} MB of UTF-8 in {corpus.Documents.Count} documents");
         output.WriteLine("| tokenizer | cold MB/s | warm MB/s | tokens | ours / JS cold | ours / JS warm |");
         output.WriteLine("|---|---|---|---|---|---|");
         foreach (var family in s_families)
