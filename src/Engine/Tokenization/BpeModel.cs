@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace LlmQueue.Engine.Tokenization;
@@ -7,14 +7,13 @@ namespace LlmQueue.Engine.Tokenization;
 /// <summary>
 /// The BPE model: turns one pre-token word into token ids by starting from bytes (byte-level) or characters
 /// (SentencePiece-style, with optional byte fallback) and applying merges lowest rank first, leftmost on
-/// ties. Results are cached per word because natural text repeats words constantly; SentencePiece-style words,
+/// ties. Results are cached per word and thread because natural text repeats words constantly; SentencePiece-style words,
 /// which span whole lines, are first cut where no merge can cross (<see cref="SentencePieceChunker"/>).
 /// Working memory comes from the stack or the array pool: only a new cache entry allocates.
 /// </summary>
 internal sealed class BpeModel
 {
     private const int MaxCachedWordLength = 256;
-    private const int MaxCacheEntries = 1 << 18;
     private const int StackLimit = 256;
 
     private readonly VocabTable _vocab;
@@ -28,12 +27,9 @@ internal sealed class BpeModel
     private readonly bool _ignoreMerges;
     private readonly int? _unkId;
     private readonly SentencePieceChunker? _chunker;
-    // Sized for a few thousand words up front: growing it rehashes everything, which showed in cold encodes.
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(Environment.ProcessorCount, 1 << 14, StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
-
-    // ConcurrentDictionary.Count takes every lock, so the size is tracked here.
-    private int _cacheEntries;
+    // Each thread's word cache per model; weak keys, so a dropped tokenizer takes its caches with it.
+    [ThreadStatic]
+    private static ConditionalWeakTable<BpeModel, WordCache>? s_caches;
 
     public BpeModel(BpeModelOptions options)
     {
@@ -54,7 +50,6 @@ internal sealed class BpeModel
         }
 
         _bmpCharIds = _byteLevel ? null : BmpCharIds(options.Vocab);
-        _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     private static int[] BmpCharIds(VocabTable vocab)
@@ -72,19 +67,23 @@ internal sealed class BpeModel
         return ids;
     }
 
+    /// <summary>The calling thread's word cache; fetch it once per segment, not per word.</summary>
+    public WordCache ThreadCache => (s_caches ??= []).GetValue(this, static _ => new WordCache());
+
     /// <param name="pairs">This thread's merge answers; see <see cref="PairCache.Serve"/>.</param>
-    public void EncodeWord(ReadOnlySpan<char> word, List<int> output, PairCache pairs)
+    /// <param name="cache">This thread's <see cref="ThreadCache"/>.</param>
+    public void EncodeWord(ReadOnlySpan<char> word, List<int> output, PairCache pairs, WordCache cache)
     {
         if (_chunker is null)
         {
-            EncodeChunk(word, output, pairs);
+            EncodeChunk(word, output, pairs, cache);
             return;
         }
 
         for (var start = 0; start < word.Length;)
         {
             var end = _chunker.ChunkEnd(word, start);
-            EncodeChunk(word[start..end], output, pairs);
+            EncodeChunk(word[start..end], output, pairs, cache);
             start = end;
         }
     }
@@ -93,7 +92,7 @@ internal sealed class BpeModel
     public void Prepare(PairCache pairs) => pairs.Serve(_merges);
 
     /// <summary>Encodes a word, or an independent piece of one, through the cache.</summary>
-    private void EncodeChunk(ReadOnlySpan<char> word, List<int> output, PairCache pairs)
+    private void EncodeChunk(ReadOnlySpan<char> word, List<int> output, PairCache pairs, WordCache cache)
     {
         // ignore_merges: a word that is a token as a whole is that token; the lookup costs no more than the cache's.
         if (_ignoreMerges && TryWholeWord(word, out var wholeId))
@@ -102,7 +101,7 @@ internal sealed class BpeModel
             return;
         }
 
-        if (_cacheLookup.TryGetValue(word, out var cached))
+        if (cache.TryGet(word, out var cached))
         {
             output.AddRange(cached);
             return;
@@ -115,13 +114,9 @@ internal sealed class BpeModel
             ? stackalloc int[capacity]
             : (rented = ArrayPool<int>.Shared.Rent(capacity)).AsSpan(0, capacity);
         var ids = symbols[..ComputeWord(word, symbols, pairs)];
-        if (word.Length <= MaxCachedWordLength && Volatile.Read(ref _cacheEntries) < MaxCacheEntries)
+        if (word.Length <= MaxCachedWordLength)
         {
-            var copy = ids.ToArray();
-            if (_cacheLookup.TryAdd(word, copy))
-            {
-                Interlocked.Increment(ref _cacheEntries);
-            }
+            cache.Add(word, ids.ToArray());
         }
 
         output.AddRange(ids);

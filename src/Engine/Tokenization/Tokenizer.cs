@@ -196,9 +196,10 @@ public sealed class Tokenizer : ITokenizer
         var pieces = scratch.Pieces;
         _parts.PreTokenizer.Split(segment, pieces, scratch);
         _parts.Model.Prepare(scratch.Pairs);
+        var cache = _parts.Model.ThreadCache;
         foreach (var piece in pieces)
         {
-            _parts.Model.EncodeWord(segment[piece], ids, scratch.Pairs);
+            _parts.Model.EncodeWord(segment[piece], ids, scratch.Pairs, cache);
         }
     }
 }
