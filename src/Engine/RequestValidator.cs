@@ -63,7 +63,7 @@ internal static class RequestValidator
         if (request.Messages is not null)
         {
             // The rendered text carries the template's own BOS, as transformers' apply_chat_template does.
-            return Render(request.Messages, model, tokenizer, chatTemplate);
+            return EncodeMessages(request.Messages, model, tokenizer, chatTemplate);
         }
 
         var ids = request.PromptTokenIds!;
@@ -78,7 +78,7 @@ internal static class RequestValidator
         return ids;
     }
 
-    private static List<int> Render(IReadOnlyList<(string Role, string Content)> messages, ModelInfo model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
+    private static List<int> EncodeMessages(IReadOnlyList<(string Role, string Content)> messages, ModelInfo model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
     {
         if (chatTemplate is null)
         {
