@@ -15,6 +15,13 @@ public sealed record GenerateRequest
 
     public string? Prompt { get; init; }
 
+    /// <summary>
+    /// Only with <see cref="Prompt"/>: true makes special-token strings in it (e.g. "&lt;|im_start|&gt;") control
+    /// tokens, as Hugging Face's encode does, for producers that render chat templates themselves. Default false:
+    /// they are encoded as the text they are. Chat <see cref="Messages"/> content is always encoded as text.
+    /// </summary>
+    public bool ParseSpecialTokens { get; init; }
+
     public IReadOnlyList<ChatMessage>? Messages { get; init; }
 
     public IReadOnlyList<int>? PromptTokenIds { get; init; }

@@ -241,6 +241,11 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         _active.Remove(request.Request.RequestId);
         scheduler.Remove(request.Sequence);
         request.EmitText(request.Text.Flush());
+        if (error is null && request.Text.HadInvalidUtf8 && request.Request.Sampling.InvalidUtf8 == InvalidUtf8Handling.Error)
+        {
+            (reason, error) = (FinishReason.Error, "the generated tokens are not valid UTF-8 (sampling.invalidUtf8 is \"error\").");
+        }
+
         request.Complete(reason, error);
     }
 

@@ -128,7 +128,9 @@ public static class EngineFactory
             $"Model '{name}': {Path.Combine(model.Folder, LlamaModel.TokenizerFileName)}: file not found; a model folder needs its tokenizer.json.");
         try
         {
-            return (Tokenizer.FromFile(path), ChatTemplate.FromModelFolder(model.Folder));
+            // tokenizer.json and tokenizer_config.json (added tokens, bos/eos, chat template) in one read.
+            var pretrained = PretrainedTokenizer.FromFolder(model.Folder);
+            return (pretrained.Tokenizer, pretrained.ChatTemplate);
         }
         catch (Exception ex) when (ex is TokenizerFormatException or TemplateException or IOException)
         {

@@ -101,7 +101,7 @@ public sealed class GenerationEngine : IGenerationEngine
             request,
             sequence,
             request.Sampling.ToParameters(),
-            new OutputTextStream(_tokenizer, request.Sampling.StopStrings),
+            new OutputTextStream(_tokenizer, request.Sampling.StopStrings, request.Sampling.SkipSpecialTokens),
             Forget);
         _submitted.Enqueue(active);
         _wake.Set();

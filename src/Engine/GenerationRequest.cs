@@ -12,6 +12,9 @@ public sealed record GenerationRequest
 
     public string? Prompt { get; init; }
 
+    /// <summary>With Prompt: special-token strings in it become control tokens (Hugging Face's encode); false: text.</summary>
+    public bool ParseSpecialTokens { get; init; }
+
     public IReadOnlyList<int>? PromptTokenIds { get; init; }
 
     /// <summary>Chat turns, rendered with the model's chat template (with the generation prompt).</summary>

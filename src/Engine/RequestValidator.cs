@@ -80,7 +80,9 @@ internal static class RequestValidator
 
         if (request.Prompt is not null)
         {
-            return tokenizer.Encode(request.Prompt);
+            var promptIds = new List<int>((request.Prompt.Length / 3) + 4);
+            tokenizer.Encode(request.Prompt, promptIds, request.ParseSpecialTokens ? EncodeOptions.Default : EncodeOptions.UntrustedText);
+            return promptIds;
         }
 
         if (request.Messages is not null)
@@ -101,7 +103,7 @@ internal static class RequestValidator
             }
 
             // The rendered text carries the template's own BOS, as transformers' apply_chat_template does.
-            return tokenizer.Encode(Render(request.Messages, model, chatTemplate), addSpecialTokens: false);
+            return EncodeMessages(request.Messages, model, tokenizer, chatTemplate);
         }
 
         var ids = request.PromptTokenIds!;
@@ -116,7 +118,7 @@ internal static class RequestValidator
         return ids;
     }
 
-    private static string Render(IReadOnlyList<(string Role, string Content)> messages, ModelInfo model, ChatTemplate? chatTemplate)
+    private static List<int> EncodeMessages(IReadOnlyList<(string Role, string Content)> messages, ModelInfo model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
     {
         if (chatTemplate is null)
         {
@@ -125,7 +127,7 @@ internal static class RequestValidator
 
         try
         {
-            return chatTemplate.Render(messages, addGenerationPrompt: true);
+            return ChatPromptEncoder.Encode(tokenizer, chatTemplate, messages);
         }
         catch (TemplateException ex)
         {

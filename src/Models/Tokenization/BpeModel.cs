@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace LlmQueue.Models.Tokenization;
@@ -7,17 +7,17 @@ namespace LlmQueue.Models.Tokenization;
 /// <summary>
 /// The BPE model: turns one pre-token word into token ids by starting from bytes (byte-level) or characters
 /// (SentencePiece-style, with optional byte fallback) and applying merges lowest rank first, leftmost on
-/// ties. Results are cached per word because natural text repeats words constantly; SentencePiece-style words,
+/// ties. Results are cached per word and thread because natural text repeats words constantly; SentencePiece-style words,
 /// which span whole lines, are first cut where no merge can cross (<see cref="SentencePieceChunker"/>).
+/// Working memory comes from the stack or the array pool: only a new cache entry allocates.
 /// </summary>
 internal sealed class BpeModel
 {
     private const int MaxCachedWordLength = 256;
-    private const int MaxCacheEntries = 1 << 18;
     private const int StackLimit = 256;
 
-    private readonly IReadOnlyDictionary<string, int> _vocab;
-    private readonly Dictionary<long, MergeRule> _merges;
+    private readonly VocabTable _vocab;
+    private readonly MergeTable _merges;
     private readonly int[] _byteIds;
 
     // Character-level models: the token id of each BMP character that is a token itself, else -1.
@@ -27,11 +27,9 @@ internal sealed class BpeModel
     private readonly bool _ignoreMerges;
     private readonly int? _unkId;
     private readonly SentencePieceChunker? _chunker;
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
-
-    // ConcurrentDictionary.Count takes every lock, so the size is tracked here.
-    private int _cacheEntries;
+    // Each thread's word cache per model; weak keys, so a dropped tokenizer takes its caches with it.
+    [ThreadStatic]
+    private static ConditionalWeakTable<BpeModel, WordCache>? s_caches;
 
     public BpeModel(BpeModelOptions options)
     {
@@ -43,23 +41,22 @@ internal sealed class BpeModel
         _unkId = options.UnkId;
 
         // Cutting a word changes nothing only when merges decide the result; ignore_merges looks whole words up.
-        _chunker = _byteLevel || _ignoreMerges ? null : SentencePieceChunker.TryCreate(_vocab);
+        _chunker = _byteLevel || _ignoreMerges ? null : SentencePieceChunker.TryCreate(options.Vocab);
         _byteIds = new int[256];
         for (var b = 0; b < 256; b++)
         {
             var name = _byteLevel ? ByteLevelAlphabet.ToChar((byte)b).ToString() : $"<0x{b:X2}>";
-            _byteIds[b] = _vocab.TryGetValue(name, out var id) ? id : -1;
+            _byteIds[b] = options.Vocab.TryGetValue(name, out var id) ? id : -1;
         }
 
-        _bmpCharIds = _byteLevel ? null : BmpCharIds(_vocab);
-        _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+        _bmpCharIds = _byteLevel ? null : BmpCharIds(options.Vocab);
     }
 
-    private static int[] BmpCharIds(IReadOnlyDictionary<string, int> vocab)
+    private static int[] BmpCharIds(VocabTable vocab)
     {
         var ids = new int[char.MaxValue + 1];
         Array.Fill(ids, -1);
-        foreach (var (token, id) in vocab)
+        foreach (var (token, id) in vocab.Entries)
         {
             if (token.Length == 1 && !char.IsSurrogate(token[0]))
             {
@@ -70,80 +67,115 @@ internal sealed class BpeModel
         return ids;
     }
 
-    public static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
+    /// <summary>The calling thread's word cache; fetch it once per segment, not per word.</summary>
+    public WordCache ThreadCache => (s_caches ??= []).GetValue(this, static _ => new WordCache());
 
-    public void EncodeWord(ReadOnlySpan<char> word, List<int> output)
+    /// <param name="pairs">This thread's merge answers; see <see cref="PairCache.Serve"/>.</param>
+    /// <param name="cache">This thread's <see cref="ThreadCache"/>.</param>
+    public void EncodeWord(ReadOnlySpan<char> word, List<int> output, PairCache pairs, WordCache cache)
     {
         if (_chunker is null)
         {
-            EncodeChunk(word, output);
+            EncodeChunk(word, output, pairs, cache);
             return;
         }
 
         for (var start = 0; start < word.Length;)
         {
             var end = _chunker.ChunkEnd(word, start);
-            EncodeChunk(word[start..end], output);
+            EncodeChunk(word[start..end], output, pairs, cache);
             start = end;
         }
     }
 
+    /// <summary>Readies a thread's pair cache for this model's merges before its words are encoded.</summary>
+    public void Prepare(PairCache pairs) => pairs.Serve(_merges);
+
     /// <summary>Encodes a word, or an independent piece of one, through the cache.</summary>
-    private void EncodeChunk(ReadOnlySpan<char> word, List<int> output)
+    private void EncodeChunk(ReadOnlySpan<char> word, List<int> output, PairCache pairs, WordCache cache)
     {
-        if (_cacheLookup.TryGetValue(word, out var cached))
+        // ignore_merges: a word that is a token as a whole is that token; the lookup costs no more than the cache's.
+        if (_ignoreMerges && TryWholeWord(word, out var wholeId))
+        {
+            output.Add(wholeId);
+            return;
+        }
+
+        if (cache.TryGet(word, out var cached))
         {
             output.AddRange(cached);
             return;
         }
 
-        var ids = ComputeWord(word);
-        if (word.Length <= MaxCachedWordLength && Volatile.Read(ref _cacheEntries) < MaxCacheEntries
-            && _cacheLookup.TryAdd(word, ids))
+        // A word never needs more symbols than it has UTF-8 bytes (at most three per UTF-16 unit).
+        var capacity = Math.Max(1, word.Length * 3);
+        int[]? rented = null;
+        var symbols = capacity <= StackLimit
+            ? stackalloc int[capacity]
+            : (rented = ArrayPool<int>.Shared.Rent(capacity)).AsSpan(0, capacity);
+        var ids = symbols[..ComputeWord(word, symbols, pairs)];
+        if (word.Length <= MaxCachedWordLength)
         {
-            Interlocked.Increment(ref _cacheEntries);
+            cache.Add(word, ids.ToArray());
         }
 
         output.AddRange(ids);
+        if (rented is not null)
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
     }
 
-    private int[] ComputeWord(ReadOnlySpan<char> word)
+    /// <summary>Writes the word's token ids to the start of <paramref name="symbols"/> and returns their count.</summary>
+    private int ComputeWord(ReadOnlySpan<char> word, Span<int> symbols, PairCache pairs)
     {
+        int count;
+        if (_byteLevel)
+        {
+            var byteCount = Encoding.UTF8.GetByteCount(word);
+            byte[]? rentedBytes = null;
+            var bytes = byteCount <= StackLimit
+                ? stackalloc byte[byteCount]
+                : (rentedBytes = ArrayPool<byte>.Shared.Rent(byteCount)).AsSpan(0, byteCount);
+            Encoding.UTF8.GetBytes(word, bytes);
+            count = ByteSymbols(bytes, symbols);
+            if (rentedBytes is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedBytes);
+            }
+        }
+        else
+        {
+            count = CharSymbols(word, symbols);
+        }
+
+        return BpeMerger.Apply(pairs, symbols[..count]);
+    }
+
+    /// <summary>The id of the word as one vocabulary token; byte-level vocabularies spell tokens in their alphabet.</summary>
+    private bool TryWholeWord(ReadOnlySpan<char> word, out int id)
+    {
+        if (!_byteLevel)
+        {
+            return _vocab.TryGetValue(word, out id);
+        }
+
         var byteCount = Encoding.UTF8.GetByteCount(word);
-        byte[]? rentedBytes = null;
-        var bytes = byteCount <= StackLimit
-            ? stackalloc byte[byteCount]
-            : (rentedBytes = ArrayPool<byte>.Shared.Rent(byteCount)).AsSpan(0, byteCount);
-        Encoding.UTF8.GetBytes(word, bytes);
-
-        if (_ignoreMerges && TryWholeWord(word, bytes, out var wholeId))
+        char[]? rented = null;
+        var chars = byteCount <= StackLimit
+            ? stackalloc char[byteCount]
+            : (rented = ArrayPool<char>.Shared.Rent(byteCount)).AsSpan(0, byteCount);
+        ByteLevelAlphabet.EncodeUtf8(word, chars);
+        var found = _vocab.TryGetValue(chars, out id);
+        if (rented is not null)
         {
-            ReturnIfRented(rentedBytes);
-            return [wholeId];
+            ArrayPool<char>.Shared.Return(rented);
         }
 
-        // A word never needs more symbols than it has bytes.
-        var symbolBuffer = ArrayPool<int>.Shared.Rent(Math.Max(byteCount, 1));
-        try
-        {
-            var count = _byteLevel ? ByteSymbols(bytes, symbolBuffer) : CharSymbols(word, symbolBuffer);
-            count = ApplyMerges(symbolBuffer.AsSpan(0, count));
-            return symbolBuffer.AsSpan(0, count).ToArray();
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(symbolBuffer);
-            ReturnIfRented(rentedBytes);
-        }
+        return found;
     }
 
-    private bool TryWholeWord(ReadOnlySpan<char> word, ReadOnlySpan<byte> bytes, out int id)
-    {
-        var key = _byteLevel ? ByteLevelAlphabet.Encode(bytes) : word.ToString();
-        return _vocab.TryGetValue(key, out id);
-    }
-
-    private int ByteSymbols(ReadOnlySpan<byte> bytes, int[] symbols)
+    private int ByteSymbols(ReadOnlySpan<byte> bytes, Span<int> symbols)
     {
         for (var i = 0; i < bytes.Length; i++)
         {
@@ -153,13 +185,25 @@ internal sealed class BpeModel
         return bytes.Length;
     }
 
-    private int CharSymbols(ReadOnlySpan<char> word, int[] symbols)
+    private int CharSymbols(ReadOnlySpan<char> word, Span<int> symbols)
     {
         var count = 0;
         Span<byte> utf8 = stackalloc byte[4];
-        foreach (var rune in word.EnumerateRunes())
+        var bmpIds = _bmpCharIds!;
+        for (var i = 0; i < word.Length;)
         {
-            var id = CharTokenId(rune);
+            var c = word[i];
+            if (!char.IsSurrogate(c) && bmpIds[c] >= 0)
+            {
+                symbols[count++] = bmpIds[c];
+                i++;
+                continue;
+            }
+
+            // An unpaired surrogate is not a character: like the reference, it becomes U+FFFD's bytes, never a token.
+            var status = Rune.DecodeFromUtf16(word[i..], out var rune, out var consumed);
+            i += consumed;
+            var id = status == OperationStatus.Done ? AstralCharId(rune) : -1;
             if (id >= 0)
             {
                 symbols[count++] = id;
@@ -167,9 +211,9 @@ internal sealed class BpeModel
             else if (_byteFallback)
             {
                 var written = rune.EncodeToUtf8(utf8);
-                for (var i = 0; i < written; i++)
+                for (var b = 0; b < written; b++)
                 {
-                    symbols[count++] = ByteIdOrUnk(utf8[i]);
+                    symbols[count++] = ByteIdOrUnk(utf8[b]);
                 }
             }
             else
@@ -181,8 +225,18 @@ internal sealed class BpeModel
         return count;
     }
 
-    private int CharTokenId(Rune rune) =>
-        rune.IsBmp ? _bmpCharIds![rune.Value] : _vocab.TryGetValue(rune.ToString(), out var id) ? id : -1;
+    /// <summary>A non-BMP character's token id, or -1 (BMP characters that are tokens were found in the table).</summary>
+    private int AstralCharId(Rune rune)
+    {
+        if (rune.IsBmp)
+        {
+            return -1;
+        }
+
+        Span<char> pair = stackalloc char[2];
+        rune.EncodeToUtf16(pair);
+        return _vocab.TryGetValue(pair, out var id) ? id : -1;
+    }
 
     private int ByteIdOrUnk(byte value) =>
         _byteIds[value] >= 0 ? _byteIds[value] : UnkOrThrow($"byte 0x{value:X2}");
@@ -190,105 +244,4 @@ internal sealed class BpeModel
     private int UnkOrThrow(string what) =>
         _unkId ?? throw new ArgumentException(
             $"The text contains {what}, which the vocabulary cannot represent, and the tokenizer has no unk_token.");
-
-    /// <summary>
-    /// Merges adjacent symbols in place, lowest rank first and leftmost on ties; returns the new length.
-    /// Symbols form a linked list and candidate pairs sit in a heap, so a word of n symbols costs O(n log n)
-    /// rather than a rescan per merge (SentencePiece-style words can be thousands of symbols long). Heap entries
-    /// go stale when a neighbour merges; rankAt[i], the rank of the pair now starting at i, tells them apart
-    /// (ranks are unique per pair and a position's pair only ever grows into another pair).
-    /// </summary>
-    private int ApplyMerges(Span<int> symbols)
-    {
-        var count = symbols.Length;
-        if (count < 2)
-        {
-            return count;
-        }
-
-        // Every merge pushes at most two new candidates on top of the initial count - 1.
-        var heapSize = 3 * count;
-        int[]? rentedLinks = null;
-        long[]? rentedHeap = null;
-        var links = count <= StackLimit
-            ? stackalloc int[4 * count]
-            : (rentedLinks = ArrayPool<int>.Shared.Rent(4 * count)).AsSpan(0, 4 * count);
-        var heap = new MergeHeap(count <= StackLimit
-            ? stackalloc long[heapSize]
-            : (rentedHeap = ArrayPool<long>.Shared.Rent(heapSize)).AsSpan(0, heapSize));
-        var next = links[..count];
-        var prev = links[count..(2 * count)];
-        var rankAt = links[(2 * count)..(3 * count)];
-        var mergedAt = links[(3 * count)..];
-        for (var i = 0; i < count; i++)
-        {
-            next[i] = i + 1 < count ? i + 1 : -1;
-            prev[i] = i - 1;
-            Consider(symbols, next, rankAt, mergedAt, ref heap, i);
-        }
-
-        while (heap.TryPop(out var rank, out var left))
-        {
-            if (rankAt[left] != rank)
-            {
-                continue;
-            }
-
-            var right = next[left];
-            symbols[left] = mergedAt[left];
-            rankAt[right] = -1;
-            next[left] = next[right];
-            if (next[left] >= 0)
-            {
-                prev[next[left]] = left;
-            }
-
-            Consider(symbols, next, rankAt, mergedAt, ref heap, left);
-            if (prev[left] >= 0)
-            {
-                Consider(symbols, next, rankAt, mergedAt, ref heap, prev[left]);
-            }
-        }
-
-        var length = 0;
-        for (var i = 0; i >= 0; i = next[i])
-        {
-            symbols[length++] = symbols[i];
-        }
-
-        if (rentedLinks is not null)
-        {
-            ArrayPool<int>.Shared.Return(rentedLinks);
-        }
-
-        if (rentedHeap is not null)
-        {
-            ArrayPool<long>.Shared.Return(rentedHeap);
-        }
-
-        return length;
-    }
-
-    /// <summary>Records the pair now starting at <paramref name="left"/> and queues it when some merge applies.</summary>
-    private void Consider(Span<int> symbols, Span<int> next, Span<int> rankAt, Span<int> mergedAt, ref MergeHeap heap, int left)
-    {
-        if (next[left] >= 0 && _merges.TryGetValue(PairKey(symbols[left], symbols[next[left]]), out var rule))
-        {
-            rankAt[left] = rule.Rank;
-            mergedAt[left] = rule.MergedId;
-            heap.Push(rule.Rank, left);
-        }
-        else
-        {
-            rankAt[left] = int.MaxValue;
-        }
-    }
-
-    private static void ReturnIfRented(byte[]? rented)
-    {
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
 }

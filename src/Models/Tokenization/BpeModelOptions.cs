@@ -2,8 +2,8 @@ namespace LlmQueue.Models.Tokenization;
 
 /// <summary>What a BPE model needs, as read from tokenizer.json's "model" section.</summary>
 internal sealed record BpeModelOptions(
-    IReadOnlyDictionary<string, int> Vocab,
-    Dictionary<long, MergeRule> Merges,
+    VocabTable Vocab,
+    MergeTable Merges,
     bool ByteLevel,
     bool ByteFallback,
     bool IgnoreMerges,

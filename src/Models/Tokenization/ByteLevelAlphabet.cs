@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace LlmQueue.Models.Tokenization;
@@ -25,6 +26,30 @@ internal static class ByteLevelAlphabet
         return false;
     }
 
+    /// <summary>Writes the byte-level spelling of the UTF-8 encoding of <paramref name="text"/>; <paramref name="destination"/> holds its byte count.</summary>
+    public static void EncodeUtf8(ReadOnlySpan<char> text, Span<char> destination)
+    {
+        var written = 0;
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c < 0x80)
+            {
+                destination[written++] = _byteToChar[c];
+                continue;
+            }
+
+            var status = Rune.DecodeFromUtf16(text[i..], out var rune, out var consumed);
+            i += consumed - 1;
+            var count = (status == OperationStatus.Done ? rune : Rune.ReplacementChar).EncodeToUtf8(utf8);
+            for (var b = 0; b < count; b++)
+            {
+                destination[written++] = _byteToChar[utf8[b]];
+            }
+        }
+    }
+
     public static string Encode(ReadOnlySpan<byte> bytes)
     {
         var chars = bytes.Length <= 256 ? stackalloc char[bytes.Length] : new char[bytes.Length];
@@ -36,28 +61,35 @@ internal static class ByteLevelAlphabet
         return new string(chars);
     }
 
-    /// <summary>Bytes a byte-level token string stands for; characters outside the alphabet pass through as UTF-8.</summary>
-    public static byte[] Decode(string token)
+    /// <summary>
+    /// Writes the bytes a byte-level token string stands for (characters outside the alphabet pass through as
+    /// UTF-8); returns their count, or -1 when they do not fit.
+    /// </summary>
+    public static int TryDecode(string token, Span<byte> destination)
     {
-        var bytes = new List<byte>(token.Length);
-        Span<byte> utf8 = stackalloc byte[4];
+        var written = 0;
         foreach (var rune in token.EnumerateRunes())
         {
             if (rune.IsBmp && TryToByte((char)rune.Value, out var b))
             {
-                bytes.Add(b);
+                if (written == destination.Length)
+                {
+                    return -1;
+                }
+
+                destination[written++] = b;
+            }
+            else if (rune.TryEncodeToUtf8(destination[written..], out var count))
+            {
+                written += count;
             }
             else
             {
-                var written = rune.EncodeToUtf8(utf8);
-                for (var i = 0; i < written; i++)
-                {
-                    bytes.Add(utf8[i]);
-                }
+                return -1;
             }
         }
 
-        return [.. bytes];
+        return written;
     }
 
     private static char[] BuildByteToChar()

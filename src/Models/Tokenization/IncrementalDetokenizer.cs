@@ -14,20 +14,34 @@ public sealed class IncrementalDetokenizer
     private const int MaxHeldBackChars = 4;
 
     private readonly ITokenizer _tokenizer;
-    private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
+    private readonly bool _skipSpecialTokens;
+    private readonly InvalidUtf8Counter _invalid = new();
+    private readonly Decoder _decoder;
     private readonly List<byte> _bytes = new(16);
     private char[] _chars = new char[32];
 
-    public IncrementalDetokenizer(ITokenizer tokenizer)
+    /// <param name="skipSpecialTokens">Special added tokens (turn markers, EOS...) add no text, as skip_special_tokens does.</param>
+    public IncrementalDetokenizer(ITokenizer tokenizer, bool skipSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         _tokenizer = tokenizer;
+        _skipSpecialTokens = skipSpecialTokens;
+        _decoder = Encoding.UTF8.GetDecoder();
+        _decoder.Fallback = _invalid;
     }
+
+    /// <summary>Whether some bytes so far were not UTF-8 and became U+FFFD (a held-back tail counts once flushed).</summary>
+    public bool HadInvalidUtf8 => _invalid.Count > 0;
 
     /// <summary>Text completed by this token; empty while a multi-byte character is still incomplete.</summary>
     public string Append(int tokenId)
     {
         _bytes.Clear();
+        if (_skipSpecialTokens && _tokenizer.IsSpecial(tokenId))
+        {
+            return string.Empty;
+        }
+
         _tokenizer.AppendTokenBytes(tokenId, _bytes);
         return Decode(CollectionsMarshal.AsSpan(_bytes), flush: false);
     }

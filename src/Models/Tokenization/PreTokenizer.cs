@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 namespace LlmQueue.Models.Tokenization;
 
 /// <summary>
-/// Splits normalized text into pre-token words (ranges into the text) by applying regex split rules in
-/// sequence, as Hugging Face's Split / ByteLevel(use_regex) pre-tokenizers do.
+/// Splits normalized text into pre-token words (ranges into the text) by applying split rules in sequence,
+/// as Hugging Face's Split / ByteLevel(use_regex) pre-tokenizers do.
 /// </summary>
 internal sealed class PreTokenizer
 {
@@ -12,41 +12,16 @@ internal sealed class PreTokenizer
     public const string Gpt2Pattern =
         @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    private readonly IReadOnlyList<SplitRule> _rules;
-    private readonly bool _addPrefixSpace;
+    // An array: enumerating it allocates nothing, per segment.
+    private readonly SplitRule[] _rules;
 
-    public PreTokenizer(IReadOnlyList<SplitRule> rules, bool addPrefixSpace)
+    public PreTokenizer(IEnumerable<SplitRule> rules)
     {
-        _rules = rules;
-        _addPrefixSpace = addPrefixSpace;
+        _rules = [.. rules];
     }
 
-    /// <summary>Applies text-level changes (ByteLevel's add_prefix_space) before splitting.</summary>
-    public string Prepare(string segment) =>
-        _addPrefixSpace && !segment.StartsWith(' ') ? " " + segment : segment;
-
-    public void Split(ReadOnlySpan<char> text, List<Range> pieces)
-    {
-        if (_rules.Count > 0 && AstralStandIns.Needed(text))
-        {
-            SplitWithStandIns(text, pieces);
-            return;
-        }
-
-        SplitBmp(text, pieces);
-    }
-
-    private void SplitWithStandIns(ReadOnlySpan<char> text, List<Range> pieces)
-    {
-        var (standIn, originalIndex) = AstralStandIns.Create(text);
-        SplitBmp(standIn, pieces);
-        for (var i = 0; i < pieces.Count; i++)
-        {
-            pieces[i] = AstralStandIns.ToOriginal(pieces[i], originalIndex, standIn.Length);
-        }
-    }
-
-    private void SplitBmp(ReadOnlySpan<char> text, List<Range> pieces)
+    /// <summary>Replaces <paramref name="pieces"/> with the words of <paramref name="text"/>.</summary>
+    public void Split(ReadOnlySpan<char> text, List<Range> pieces, TokenizerScratch scratch)
     {
         pieces.Clear();
         if (text.IsEmpty)
@@ -55,46 +30,37 @@ internal sealed class PreTokenizer
         }
 
         pieces.Add(new Range(0, text.Length));
-        if (_rules.Count == 0)
-        {
-            return;
-        }
-
-        var scratch = new List<Range>();
+        var staging = scratch.Staging;
         foreach (var rule in _rules)
         {
-            scratch.Clear();
-            foreach (var piece in pieces)
+            staging.Clear();
+            staging.AddRange(pieces);
+            pieces.Clear();
+            foreach (var piece in staging)
             {
                 var (offset, length) = piece.GetOffsetAndLength(text.Length);
-                SplitPiece(rule, text.Slice(offset, length), offset, scratch);
+                SplitPiece(rule, text.Slice(offset, length), offset, pieces, scratch.Matches);
             }
-
-            pieces.Clear();
-            pieces.AddRange(scratch);
         }
     }
 
-    private static void SplitPiece(SplitRule rule, ReadOnlySpan<char> piece, int offset, List<Range> output)
+    private static void SplitPiece(SplitRule rule, ReadOnlySpan<char> piece, int offset, List<Range> output, List<Range> matches)
     {
+        rule.Pattern.FindMatches(piece, matches);
         var pending = 0;
-        foreach (var match in rule.Pattern.EnumerateMatches(piece))
+        foreach (var match in matches)
         {
-            if (match.Length == 0)
-            {
-                continue;
-            }
-
-            var end = match.Index + match.Length;
+            var (start, length) = match.GetOffsetAndLength(piece.Length);
+            var end = start + length;
             switch (rule.Behavior)
             {
                 case SplitBehavior.Isolated:
-                    AddIfNotEmpty(output, offset, pending, match.Index);
-                    AddIfNotEmpty(output, offset, match.Index, end);
+                    AddIfNotEmpty(output, offset, pending, start);
+                    AddIfNotEmpty(output, offset, start, end);
                     pending = end;
                     break;
                 case SplitBehavior.Removed:
-                    AddIfNotEmpty(output, offset, pending, match.Index);
+                    AddIfNotEmpty(output, offset, pending, start);
                     pending = end;
                     break;
                 case SplitBehavior.MergedWithPrevious:
@@ -102,8 +68,8 @@ internal sealed class PreTokenizer
                     pending = end;
                     break;
                 case SplitBehavior.MergedWithNext:
-                    AddIfNotEmpty(output, offset, pending, match.Index);
-                    pending = match.Index;
+                    AddIfNotEmpty(output, offset, pending, start);
+                    pending = start;
                     break;
                 default:
                     throw new InvalidOperationException($"Unknown split behavior {rule.Behavior}.");

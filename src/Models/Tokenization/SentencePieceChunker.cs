@@ -21,15 +21,15 @@ internal sealed class SentencePieceChunker
     }
 
     /// <summary>A chunker for a character-level vocabulary, or null when '▁' is not a token (nothing to cut on).</summary>
-    public static SentencePieceChunker? TryCreate(IReadOnlyDictionary<string, int> vocab)
+    public static SentencePieceChunker? TryCreate(VocabTable vocab)
     {
-        if (!vocab.ContainsKey(WordMark.ToString()))
+        if (!vocab.ContainsKey([WordMark]))
         {
             return null;
         }
 
         var safeBefore = new bool[char.MaxValue + 1];
-        foreach (var token in vocab.Keys)
+        foreach (var (token, _) in vocab.Entries)
         {
             if (token.Length == 1 && token[0] != WordMark && !char.IsSurrogate(token[0]))
             {
@@ -37,7 +37,7 @@ internal sealed class SentencePieceChunker
             }
         }
 
-        foreach (var token in vocab.Keys)
+        foreach (var (token, _) in vocab.Entries)
         {
             for (var i = token.Length > 1 ? token.IndexOf(WordMark, 1) : -1; i > 0; i = token.IndexOf(WordMark, i + 1))
             {

@@ -1,6 +1,4 @@
-using System.Text.RegularExpressions;
-
 namespace LlmQueue.Models.Tokenization;
 
-/// <summary>One regex split step of a pre-tokenizer.</summary>
-internal sealed record SplitRule(Regex Pattern, SplitBehavior Behavior);
+/// <summary>One split step of a pre-tokenizer: where the pattern matches, and what happens to the matches.</summary>
+internal sealed record SplitRule(SplitPattern Pattern, SplitBehavior Behavior);

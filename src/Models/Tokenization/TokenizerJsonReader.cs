@@ -24,33 +24,35 @@ internal sealed class TokenizerJsonReader
         _source = source;
     }
 
-    public TokenizerParts Read(string json)
+    /// <param name="extraAddedTokens">Added tokens from tokenizer_config.json; those whose id tokenizer.json does not already add are appended.</param>
+    /// <param name="extraSpecialTokens">Special tokens the config names (bos, eos...); vocabulary tokens among them not yet added become special added tokens.</param>
+    public TokenizerParts Read(
+        ReadOnlyMemory<byte> utf8Json, IReadOnlyList<AddedToken>? extraAddedTokens = null, IReadOnlyList<string>? extraSpecialTokens = null)
     {
-        JsonDocument document;
+        TokenizerJsonSections sections;
         try
         {
-            document = JsonDocument.Parse(json);
+            sections = TokenizerJsonSections.Read(utf8Json, new BpeSectionReader(problem => Fail(problem)));
         }
         catch (JsonException ex)
         {
             throw Fail($"not valid JSON: {ex.Message}", ex);
         }
-
-        using (document)
+        catch (InvalidDataException ex)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw Fail("the top level must be a JSON object");
-            }
+            throw Fail(ex.Message, ex);
+        }
 
-            return Read(root);
+        using (sections)
+        {
+            return Read(sections, extraAddedTokens ?? [], extraSpecialTokens ?? []);
         }
     }
 
-    private TokenizerParts Read(JsonElement root)
+    private TokenizerParts Read(TokenizerJsonSections sections, IReadOnlyList<AddedToken> extraAddedTokens, IReadOnlyList<string> extraSpecialTokens)
     {
-        var normalizers = new List<Func<string, string>>();
+        var root = sections.Rest.RootElement;
+        var normalizers = new List<Normalizer>();
         if (Optional(root, "normalizer") is { } normalizer)
         {
             ReadNormalizer(normalizer, "normalizer", normalizers);
@@ -71,54 +73,42 @@ internal sealed class TokenizerJsonReader
         }
 
         var model = Required(root, "model", JsonValueKind.Object, "model");
-        var vocab = ReadVocab(model);
+        var vocab = sections.Vocab ?? throw Fail("model.vocab is missing");
         var added = ReadAddedTokens(root);
-        var tokenToId = new Dictionary<string, int>(vocab, StringComparer.Ordinal);
-        foreach (var token in added)
+        var addedIds = added.Select(t => t.Id).ToHashSet();
+        added.AddRange(extraAddedTokens.Where(t => addedIds.Add(t.Id)));
+        var addedContents = added.Select(t => t.Content).ToHashSet(StringComparer.Ordinal);
+        foreach (var content in extraSpecialTokens)
         {
-            tokenToId[token.Content] = token.Id;
+            if (addedContents.Add(content) && vocab.TryGetValue(content, out var id) && addedIds.Add(id))
+            {
+                added.Add(new AddedToken(id, content, Special: true));
+            }
         }
-
         var (prefix, suffix) = Optional(root, "post_processor") is { } post
             ? ReadPostProcessor(post, "post_processor")
             : ([], []);
 
         var idToToken = BuildIdToToken(vocab, added);
+        if (_addPrefixSpace)
+        {
+            // ByteLevel's add_prefix_space acts after normalization, before splitting.
+            normalizers.Add(new PrependNormalizer(" ", unlessPresent: true));
+        }
+
         return new TokenizerParts(
-            ReadModel(model, vocab),
+            ReadModel(model, vocab, sections.Merges),
             normalizers,
-            new PreTokenizer(_splitRules, _addPrefixSpace),
-            new AddedTokenMatcher(added),
+            new PreTokenizer(_splitRules),
+            added,
             prefix,
             suffix,
             idToToken,
-            tokenToId,
-            BuildTokenBytes(vocab, added, idToToken.Length));
+            vocab,
+            TokenByteTable.Build(idToToken, WriteTokenBytes));
     }
 
-    private Dictionary<string, int> ReadVocab(JsonElement model)
-    {
-        var element = Required(model, "vocab", JsonValueKind.Object, "model.vocab");
-        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var entry in element.EnumerateObject())
-        {
-            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out var id) || id < 0)
-            {
-                throw Fail($"model.vocab[\"{entry.Name}\"] must be a non-negative integer id, got {entry.Value}");
-            }
-
-            vocab[entry.Name] = id;
-        }
-
-        if (vocab.Count == 0)
-        {
-            throw Fail("model.vocab is empty");
-        }
-
-        return vocab;
-    }
-
-    private BpeModel ReadModel(JsonElement model, Dictionary<string, int> vocab)
+    private BpeModel ReadModel(JsonElement model, VocabTable vocab, MergeTable? merges)
     {
         var type = OptionalString(model, "type", "model.type") ?? "BPE";
         if (type != "BPE")
@@ -144,59 +134,12 @@ internal sealed class TokenizerJsonReader
 
         return new BpeModel(new BpeModelOptions(
             vocab,
-            ReadMerges(model, vocab),
+            merges ?? throw Fail("model.merges is missing"),
             _byteLevelPreTokenizer,
             OptionalBool(model, "byte_fallback", "model.byte_fallback"),
             OptionalBool(model, "ignore_merges", "model.ignore_merges"),
             unkId));
     }
-
-    private Dictionary<long, MergeRule> ReadMerges(JsonElement model, Dictionary<string, int> vocab)
-    {
-        var element = Required(model, "merges", JsonValueKind.Array, "model.merges");
-        var merges = new Dictionary<long, MergeRule>(element.GetArrayLength());
-        var rank = 0;
-        foreach (var merge in element.EnumerateArray())
-        {
-            var (left, right) = ReadMergePair(merge, rank);
-            var leftId = VocabId(vocab, left, rank);
-            var rightId = VocabId(vocab, right, rank);
-            if (!vocab.TryGetValue(left + right, out var mergedId))
-            {
-                throw Fail($"model.merges[{rank}]: the merged token \"{left + right}\" is not in model.vocab");
-            }
-
-            // A repeated pair keeps its first (highest-priority) rank, as Hugging Face does.
-            merges.TryAdd(BpeModel.PairKey(leftId, rightId), new MergeRule(rank, mergedId));
-            rank++;
-        }
-
-        return merges;
-    }
-
-    private (string Left, string Right) ReadMergePair(JsonElement merge, int rank)
-    {
-        if (merge.ValueKind == JsonValueKind.String)
-        {
-            var parts = merge.GetString()!.Split(' ');
-            return parts.Length == 2 && parts[0].Length > 0 && parts[1].Length > 0
-                ? (parts[0], parts[1])
-                : throw Fail($"model.merges[{rank}]: \"{merge.GetString()}\" is not of the form \"left right\"");
-        }
-
-        if (merge.ValueKind == JsonValueKind.Array && merge.GetArrayLength() == 2
-            && merge[0].ValueKind == JsonValueKind.String && merge[1].ValueKind == JsonValueKind.String)
-        {
-            return (merge[0].GetString()!, merge[1].GetString()!);
-        }
-
-        throw Fail($"model.merges[{rank}]: a merge must be a \"left right\" string or a [\"left\", \"right\"] array");
-    }
-
-    private int VocabId(Dictionary<string, int> vocab, string token, int rank) =>
-        vocab.TryGetValue(token, out var id)
-            ? id
-            : throw Fail($"model.merges[{rank}]: \"{token}\" is not in model.vocab");
 
     private List<AddedToken> ReadAddedTokens(JsonElement root)
     {
@@ -233,7 +176,7 @@ internal sealed class TokenizerJsonReader
         return tokens;
     }
 
-    private void ReadNormalizer(JsonElement element, string path, List<Func<string, string>> normalizers)
+    private void ReadNormalizer(JsonElement element, string path, List<Normalizer> normalizers)
     {
         switch (TypeOf(element, path))
         {
@@ -241,28 +184,26 @@ internal sealed class TokenizerJsonReader
                 ReadEach(element, "normalizers", path, (item, itemPath) => ReadNormalizer(item, itemPath, normalizers));
                 break;
             case "NFC":
-                normalizers.Add(static s => s.Normalize(NormalizationForm.FormC));
+                normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormC));
                 break;
             case "NFD":
-                normalizers.Add(static s => s.Normalize(NormalizationForm.FormD));
+                normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormD));
                 break;
             case "NFKC":
-                normalizers.Add(static s => s.Normalize(NormalizationForm.FormKC));
+                normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormKC));
                 break;
             case "NFKD":
-                normalizers.Add(static s => s.Normalize(NormalizationForm.FormKD));
+                normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormKD));
                 break;
             case "Lowercase":
-                normalizers.Add(static s => s.ToLowerInvariant());
+                normalizers.Add(new LowercaseNormalizer());
                 break;
             case "Prepend":
                 var prepend = RequiredString(element, "prepend", $"{path}.prepend");
-                normalizers.Add(s => s.Length == 0 ? s : prepend + s);
+                normalizers.Add(new PrependNormalizer(prepend, unlessPresent: false));
                 break;
             case "Replace":
-                var pattern = ReadPattern(element, path);
-                var content = RequiredString(element, "content", $"{path}.content");
-                normalizers.Add(s => pattern.Replace(s, content));
+                normalizers.Add(ReadReplaceNormalizer(element, path));
                 break;
             case var other:
                 throw Fail($"{path}.type \"{other}\" is not a supported normalizer");
@@ -291,7 +232,7 @@ internal sealed class TokenizerJsonReader
 
                 if (OptionalBool(element, "use_regex", $"{path}.use_regex", defaultValue: true))
                 {
-                    _splitRules.Add(new SplitRule(PreTokenizer.CompilePattern(PreTokenizer.Gpt2Pattern), SplitBehavior.Isolated));
+                    _splitRules.Add(new SplitRule(SplitPattern.FromRegex(PreTokenizer.Gpt2Pattern), SplitBehavior.Isolated));
                 }
 
                 break;
@@ -308,7 +249,7 @@ internal sealed class TokenizerJsonReader
                     throw Fail($"{path}.behavior \"{behaviorName}\" is not supported");
                 }
 
-                _splitRules.Add(new SplitRule(ReadPattern(element, path), behavior));
+                _splitRules.Add(new SplitRule(ReadSplitPattern(element, path), behavior));
                 break;
             case var other:
                 throw Fail($"{path}.type \"{other}\" is not a supported pre-tokenizer");
@@ -412,19 +353,29 @@ internal sealed class TokenizerJsonReader
             : throw Fail($"{path}.{name} must be [\"token\", id]");
     }
 
-    private Regex ReadPattern(JsonElement element, string path)
+    private Normalizer ReadReplaceNormalizer(JsonElement element, string path)
     {
-        var pattern = Required(element, "pattern", JsonValueKind.Object, $"{path}.pattern");
-        if (OptionalString(pattern, "String", $"{path}.pattern.String") is { } literal)
+        var content = RequiredString(element, "content", $"{path}.content");
+        var (literal, regex) = ReadPattern(element, path);
+        return literal switch
         {
-            return PreTokenizer.CompilePattern(Regex.Escape(literal));
+            null => new RegexReplaceNormalizer(CompileRegex(regex!, path), content),
+            { Length: 1 } when content.Length == 1 => new CharReplaceNormalizer(literal[0], content[0]),
+            _ => new LiteralReplaceNormalizer(literal, content),
+        };
+    }
+
+    private SplitPattern ReadSplitPattern(JsonElement element, string path)
+    {
+        var (literal, regex) = ReadPattern(element, path);
+        if (literal is not null)
+        {
+            return SplitPattern.Literal(literal);
         }
 
-        var regex = OptionalString(pattern, "Regex", $"{path}.pattern.Regex")
-            ?? throw Fail($"{path}.pattern must have a \"String\" or \"Regex\" member");
         try
         {
-            return PreTokenizer.CompilePattern(regex);
+            return SplitPattern.FromRegex(regex!);
         }
         catch (ArgumentException ex)
         {
@@ -432,11 +383,36 @@ internal sealed class TokenizerJsonReader
         }
     }
 
-    private static string?[] BuildIdToToken(Dictionary<string, int> vocab, List<AddedToken> added)
+    /// <summary>A pattern is {"String": literal} or {"Regex": pattern}; exactly one of the two is returned.</summary>
+    private (string? Literal, string? Regex) ReadPattern(JsonElement element, string path)
     {
-        var size = Math.Max(vocab.Values.Max(), added.Count == 0 ? -1 : added.Max(t => t.Id)) + 1;
+        var pattern = Required(element, "pattern", JsonValueKind.Object, $"{path}.pattern");
+        if (OptionalString(pattern, "String", $"{path}.pattern.String") is { } literal)
+        {
+            return literal.Length > 0 ? (literal, null) : throw Fail($"{path}.pattern.String is empty");
+        }
+
+        return (null, OptionalString(pattern, "Regex", $"{path}.pattern.Regex")
+            ?? throw Fail($"{path}.pattern must have a \"String\" or \"Regex\" member"));
+    }
+
+    private Regex CompileRegex(string regex, string path)
+    {
+        try
+        {
+            return new Regex(regex, RegexOptions.CultureInvariant);
+        }
+        catch (ArgumentException ex)
+        {
+            throw Fail($"{path}.pattern.Regex cannot be compiled: {ex.Message}", ex);
+        }
+    }
+
+    private static string?[] BuildIdToToken(VocabTable vocab, List<AddedToken> added)
+    {
+        var size = Math.Max(vocab.Entries.Max(e => e.Value), added.Count == 0 ? -1 : added.Max(t => t.Id)) + 1;
         var tokens = new string?[size];
-        foreach (var (token, id) in vocab)
+        foreach (var (token, id) in vocab.Entries)
         {
             tokens[id] ??= token;
         }
@@ -449,43 +425,36 @@ internal sealed class TokenizerJsonReader
         return tokens;
     }
 
-    private byte[]?[] BuildTokenBytes(Dictionary<string, int> vocab, List<AddedToken> added, int size)
-    {
-        var bytes = new byte[]?[size];
-        foreach (var (token, id) in vocab)
-        {
-            bytes[id] ??= TokenBytes(token);
-        }
-
-        // Added tokens go through the decoder too (Gemma's "▁▁" must become two spaces), as in Hugging Face.
-        foreach (var token in added)
-        {
-            bytes[token.Id] = TokenBytes(token.Content);
-        }
-
-        return bytes;
-    }
-
-    private byte[] TokenBytes(string token)
+    /// <summary>The bytes a token decodes to, through the decoder read from tokenizer.json; -1 when they do not fit.</summary>
+    private int WriteTokenBytes(string token, Span<byte> destination)
     {
         if (_byteLevelDecoder)
         {
-            return ByteLevelAlphabet.Decode(token);
+            return ByteLevelAlphabet.TryDecode(token, destination);
         }
 
         if (_byteFallbackDecoder && token.Length == 6 && token.StartsWith("<0x", StringComparison.Ordinal)
             && token[5] == '>'
             && byte.TryParse(token.AsSpan(3, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var value))
         {
-            return [value];
+            if (destination.IsEmpty)
+            {
+                return -1;
+            }
+
+            destination[0] = value;
+            return 1;
         }
 
         foreach (var (pattern, content) in _decoderReplacements)
         {
-            token = token.Replace(pattern, content, StringComparison.Ordinal);
+            if (token.Contains(pattern, StringComparison.Ordinal))
+            {
+                token = token.Replace(pattern, content, StringComparison.Ordinal);
+            }
         }
 
-        return Encoding.UTF8.GetBytes(token);
+        return Encoding.UTF8.TryGetBytes(token, destination, out var written) ? written : -1;
     }
 
     private void ReadEach(JsonElement element, string member, string path, Action<JsonElement, string> read)

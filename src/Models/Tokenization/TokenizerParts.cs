@@ -3,11 +3,11 @@ namespace LlmQueue.Models.Tokenization;
 /// <summary>The pieces of a tokenizer as read from tokenizer.json, handed to <see cref="Tokenizer"/>.</summary>
 internal sealed record TokenizerParts(
     BpeModel Model,
-    IReadOnlyList<Func<string, string>> Normalizers,
+    IReadOnlyList<Normalizer> Normalizers,
     PreTokenizer PreTokenizer,
-    AddedTokenMatcher AddedTokens,
+    IReadOnlyList<AddedToken> AddedTokens,
     IReadOnlyList<int> PrefixIds,
     IReadOnlyList<int> SuffixIds,
     IReadOnlyList<string?> IdToToken,
-    IReadOnlyDictionary<string, int> TokenToId,
-    IReadOnlyList<byte[]?> TokenBytes);
+    VocabTable Vocab,
+    TokenByteTable TokenBytes);

@@ -1,6 +1,7 @@
 using LlmQueue.Contracts;
 using LlmQueue.Engine;
 using LlmQueue.Engine.Sampling;
+using LlmQueue.Models.Tokenization;
 
 namespace LlmQueue.Serving.Requests;
 
@@ -20,6 +21,7 @@ public static class RequestMapper
             RequestId = message.RequestId,
             Model = message.Model,
             Prompt = message.Prompt,
+            ParseSpecialTokens = message.ParseSpecialTokens,
             PromptTokenIds = message.PromptTokenIds,
             // A null entry in the JSON array maps to an empty turn, which the engine refuses with the field named.
             Messages = message.Messages?.Select(m => (m?.Role ?? "", m?.Content ?? "")).ToArray(),
@@ -54,5 +56,12 @@ public static class RequestMapper
         FrequencyPenalty = (float)(p.FrequencyPenalty ?? _defaults.FrequencyPenalty),
         RepetitionPenalty = (float)(p.RepetitionPenalty ?? _defaults.RepetitionPenalty),
         Logprobs = p.Logprobs,
+        SkipSpecialTokens = p.SkipSpecialTokens ?? _defaults.SkipSpecialTokens,
+        InvalidUtf8 = p.InvalidUtf8 switch
+        {
+            null or InvalidUtf8Modes.Replace => InvalidUtf8Handling.Replace,
+            InvalidUtf8Modes.Error => InvalidUtf8Handling.Error,
+            _ => throw new RequestRejectedException(RejectionReason.InvalidRequest, $"sampling.invalidUtf8 must be \"{InvalidUtf8Modes.Replace}\" or \"{InvalidUtf8Modes.Error}\", got \"{p.InvalidUtf8}\"."),
+        },
     };
 }

@@ -56,22 +56,8 @@ public class RealChatTemplateParityTests
         Assert.Equal("<bos><start_of_turn>user\nSYS\n\nU<end_of_turn>\n<start_of_turn>model\n", text);
     }
 
-    private List<ReferenceRendering> RenderWithReference(string configPath)
-    {
-        using var temp = new TempDirectory();
-        var conversationsPath = temp.File("conversations.json");
-        File.WriteAllText(conversationsPath, JsonSerializer.Serialize(s_conversations.Select(c => new
-        {
-            name = c.Name,
-            messages = c.Messages.Select(m => new { role = m.Role, content = m.Content }),
-            addGenerationPrompt = c.AddGenerationPrompt,
-        })));
-        var json = _toolchain.RunScript("render-template.mjs", configPath, conversationsPath);
-        return JsonSerializer.Deserialize<List<ReferenceRendering>>(json, JsonSerializerOptions.Web)
-            ?? throw new InvalidDataException("render-template.mjs printed null.");
-    }
+    private List<ReferenceRendering> RenderWithReference(string configPath) =>
+        _toolchain.Render(configPath, s_conversations.Select(c => new ReferenceConversation(c.Name, c.Messages, c.AddGenerationPrompt)));
 
     private sealed record Conversation(string Name, (string Role, string Content)[] Messages, bool AddGenerationPrompt);
-
-    private sealed record ReferenceRendering(string Name, string? Output, string? Error);
 }

@@ -14,7 +14,7 @@ public class PreTokenizerTests
     [InlineData(SplitBehavior.MergedWithNext, new[] { "the", "-final", "-", "-countdown" })]
     internal void Split_behaviours_match_hugging_face(SplitBehavior behavior, string[] expected)
     {
-        Assert.Equal(expected, Split(new SplitRule(PreTokenizer.CompilePattern("-"), behavior), "the-final--countdown"));
+        Assert.Equal(expected, Split(new SplitRule(SplitPattern.FromRegex("-"), behavior), "the-final--countdown"));
     }
 
     [Theory]
@@ -25,14 +25,14 @@ public class PreTokenizerTests
     [InlineData("x  = 1;\n\n  y", new[] { "x", " ", " =", " ", "1", ";\n\n", " ", " y" })]
     public void Llama3_pattern_splits_as_hand_derived(string text, string[] expected)
     {
-        var rule = new SplitRule(PreTokenizer.CompilePattern(SyntheticTokenizer.SplitPattern), SplitBehavior.Isolated);
+        var rule = new SplitRule(SplitPattern.FromRegex(SyntheticTokenizer.SplitPattern), SplitBehavior.Isolated);
         Assert.Equal(expected, Split(rule, text));
     }
 
     private static string[] Split(SplitRule rule, string text)
     {
         var pieces = new List<Range>();
-        new PreTokenizer([rule], addPrefixSpace: false).Split(text, pieces);
+        new PreTokenizer([rule]).Split(text, pieces, TokenizerScratch.Current);
         return pieces.Select(p => text[p]).ToArray();
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using LlmQueue.Models.Tokenization;
 
 namespace LlmQueue.Models.Tests.Tokenization.Reference;
@@ -40,6 +41,50 @@ public sealed class ReferenceToolchain
             family,
             f => new Lazy<Tokenizer>(() => Models.Tokenization.Tokenizer.FromFile(Path.Combine(ModelFolder(f), "tokenizer.json"))))
         .Value;
+
+    /// <summary>
+    /// @huggingface/tokenizers' encodings of <paramref name="cases"/> with a family's tokenizer; flags as encode.mjs
+    /// takes them (--split-special, --no-special-only).
+    /// </summary>
+    public List<ReferenceEncoding> Encode(string family, IReadOnlyList<CorpusCase> cases, params string[] flags)
+    {
+        var corpusPath = Path.Combine(Path.GetTempPath(), $"llmq-corpus-{Guid.NewGuid():N}.json");
+        File.WriteAllText(corpusPath, CorpusCase.ToJson(cases));
+        try
+        {
+            var json = RunScript("encode.mjs", [ModelFolder(family), corpusPath, .. flags]);
+            var encodings = JsonSerializer.Deserialize<List<ReferenceEncoding>>(json, JsonSerializerOptions.Web)
+                ?? throw new InvalidDataException("encode.mjs printed null.");
+            return encodings.Select(e => e.Name).SequenceEqual(cases.Select(c => c.Name))
+                ? encodings
+                : throw new InvalidDataException("encode.mjs answered other cases than it was given.");
+        }
+        finally
+        {
+            File.Delete(corpusPath);
+        }
+    }
+
+    /// <summary>@huggingface/jinja's rendering of each conversation with the chat template of a tokenizer_config.json.</summary>
+    public List<ReferenceRendering> Render(string configPath, IEnumerable<ReferenceConversation> conversations)
+    {
+        var conversationsPath = Path.Combine(Path.GetTempPath(), $"llmq-conversations-{Guid.NewGuid():N}.json");
+        File.WriteAllText(conversationsPath, JsonSerializer.Serialize(conversations.Select(c => new
+        {
+            name = c.Name,
+            messages = c.Messages.Select(m => new { role = m.Role, content = m.Content }),
+            addGenerationPrompt = c.AddGenerationPrompt,
+        })));
+        try
+        {
+            return JsonSerializer.Deserialize<List<ReferenceRendering>>(RunScript("render-template.mjs", configPath, conversationsPath), JsonSerializerOptions.Web)
+                ?? throw new InvalidDataException("render-template.mjs printed null.");
+        }
+        finally
+        {
+            File.Delete(conversationsPath);
+        }
+    }
 
     /// <summary>Runs one of the reference scripts copied into the cache and returns its stdout (JSON).</summary>
     public string RunScript(string script, params string[] arguments) =>
