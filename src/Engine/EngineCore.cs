@@ -243,7 +243,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         request.EmitText(request.Text.Flush());
         if (error is null && request.Text.HadInvalidUtf8 && request.Request.Sampling.InvalidUtf8 == InvalidUtf8Handling.Error)
         {
-            (reason, error) = (FinishReason.Error, "the generated tokens are not valid UTF-8 (sampling.invalidUtf8 is \"error\").");
+            (reason, error) = (FinishReason.InvalidOutput, "the generated tokens are not valid UTF-8 (sampling.invalidUtf8 is \"error\").");
         }
 
         request.Complete(reason, error);

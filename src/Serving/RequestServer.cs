@@ -261,6 +261,12 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
             return Settlement.Requeue;
         }
 
+        if (result.FinishReason == FinishReason.InvalidOutput)
+        {
+            await replies.SendAsync(Failed(request.RequestId, attempt, ErrorCodes.InvalidOutput, result.ErrorMessage ?? "invalid output"), lost).ConfigureAwait(false);
+            return Settlement.Complete;
+        }
+
         if (result.FinishReason == FinishReason.Error)
         {
             throw new InvalidOperationException($"The engine failed while generating: {result.ErrorMessage}");
