@@ -1,6 +1,6 @@
 using LlmQueue.Bench;
 
-// Usage: bench decode|queue|kvpool|prefix|remote|tokenizer|sampling [--smoke] [--rabbitmq host:port] [--redis host:port] [--model name].
+// Usage: bench decode|queue|callbacks|kvpool|prefix|remote|tokenizer|sampling [--smoke] [--rabbitmq host:port] [--redis host:port] [--model name].
 // --smoke runs a tiny version (for CI), not a measurement.
 var smoke = args.Contains("--smoke");
 var rabbitMq = Option("--rabbitmq");
@@ -33,8 +33,11 @@ switch (which)
     case "queue":
         await QueueBenchmark.RunAsync(smoke, rabbitMq, Console.Out);
         return 0;
+    case "callbacks":
+        await CallbackBenchmark.RunAsync(smoke, Console.Out);
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, kvpool, prefix, remote, tokenizer or sampling");
+        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, callbacks, kvpool, prefix, remote, tokenizer or sampling");
         return 2;
 }
 
