@@ -93,8 +93,6 @@ public sealed class ServingMetrics : IDisposable
     public void Finished(string requestId, GenerationResult result, long receivedTimestamp)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var finishReason = ReplyMapper.ToFinishReason(result.FinishReason);
-        _finished.Add(1, new KeyValuePair<string, object?>("finish_reason", finishReason));
         if (result.CompletionTokens > 0)
         {
             _timeToFirstToken.Record(result.TtftMs / 1000);
@@ -102,6 +100,9 @@ public sealed class ServingMetrics : IDisposable
 
         _queueTime.Record(result.QueuedMs / 1000);
         _endToEnd.Record(Stopwatch.GetElapsedTime(receivedTimestamp).TotalSeconds);
+        // Counted last: whoever sees the request finished also sees its latencies.
+        var finishReason = ReplyMapper.ToFinishReason(result.FinishReason);
+        _finished.Add(1, new KeyValuePair<string, object?>("finish_reason", finishReason));
         RequestActivity.Finished(Activity.Current, requestId, finishReason, result);
     }
 

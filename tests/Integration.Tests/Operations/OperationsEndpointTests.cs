@@ -118,6 +118,28 @@ public sealed class OperationsEndpointTests(RabbitMqServer broker)
     }
 
     [Fact]
+    public async Task With_an_otlp_endpoint_the_request_trace_and_the_metrics_are_exported()
+    {
+        var queue = NewQueue();
+        using var collector = new OtlpHttpSink(LoopbackPort.Free());
+        await using var producer = await Bed.ConnectProducerAsync();
+        var probe = new OperationsProbe(LoopbackPort.Free());
+        using var _ = probe;
+        // The standard OTEL_* variables still apply: short export intervals so the test does not wait for the defaults.
+        await using var worker = WorkerProcess.Start(
+            [.. WorkerArguments(queue), $"--Operations:Port={probe.Port}", "--Operations:BindAddress=127.0.0.1",
+                $"--Operations:OtlpEndpoint={collector.Endpoint}", "--Operations:OtlpProtocol=HttpProtobuf"],
+            new Dictionary<string, string> { ["OTEL_BSP_SCHEDULE_DELAY"] = "100", ["OTEL_METRIC_EXPORT_INTERVAL"] = "500" });
+        await probe.WaitForAsync("/readyz", HttpStatusCode.OK, s_timeout, () => worker.HasExited);
+        var requestId = $"otlp-{Guid.NewGuid():N}";
+
+        await GenerateAsync(producer, queue, requestId, "Trace me");
+
+        await collector.WaitForAsync("/v1/traces", s_timeout, "LlmQueue.Worker", "llmq.request_id", requestId, "llmq.ttft_ms", "llmq-worker");
+        await collector.WaitForAsync("/v1/metrics", s_timeout, "llmq.request.e2e_latency", "llmq.engine.generated_tokens");
+    }
+
+    [Fact]
     public async Task A_drain_that_does_not_fit_the_grace_period_stops_the_worker_at_start_with_exit_code_2()
     {
         await using var worker = StartWorker(NewQueue(), out var probe, "--Transport:DrainTimeoutSeconds=30", "--Operations:TerminationGracePeriodSeconds=45");
