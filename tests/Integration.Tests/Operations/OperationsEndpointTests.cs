@@ -205,14 +205,7 @@ public sealed class OperationsEndpointTests(RabbitMqServer broker)
         return WorkerProcess.Start([.. WorkerArguments(queue), $"--Operations:Port={probe.Port}", "--Operations:BindAddress=127.0.0.1", .. settings]);
     }
 
-    private string[] WorkerArguments(string queue) =>
-    [
-        "--Logging:LogLevel:Default=Warning",
-        "--Logging:LogLevel:LlmQueue.Serving.Hosting=Information",
-        $"--Transport:RequestQueue={queue}",
-        .. Bed.WorkerArguments,
-        .. WorkerInstance.TinyModel,
-    ];
+    private string[] WorkerArguments(string queue) => WorkerProcessArguments.For(Bed, queue);
 
     private static (HttpStatusCode, string) Trimmed((HttpStatusCode Status, string Body) response) => (response.Status, response.Body.Trim());
 
