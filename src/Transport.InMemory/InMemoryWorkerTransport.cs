@@ -64,7 +64,9 @@ public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTranspo
 
     private async Task ReceiveRequestsAsync(InMemoryEntity queue, IDeliveryHandler handler)
     {
-        using var slots = new SemaphoreSlim(settings.MaxInFlight, settings.MaxInFlight);
+        // Not disposed: deliveries still in flight release it after this loop has stopped (a disposed one would throw
+        // there); it never allocates a wait handle, so it holds nothing to free.
+        var slots = new SemaphoreSlim(settings.MaxInFlight, settings.MaxInFlight);
         var stop = _stopReceiving.Token;
         try
         {
