@@ -23,6 +23,12 @@ public sealed class OperationsOptions
     public OtlpWireProtocol OtlpProtocol { get; set; } = OtlpWireProtocol.Grpc;
 
     /// <summary>
+    /// Liveness fails when requests are running and the engine has finished no step for this long (a hung device or
+    /// kernel: only a restart helps); 0 = not checked.
+    /// </summary>
+    public int EngineStallSeconds { get; set; } = 120;
+
+    /// <summary>
     /// The orchestrator's grace period between SIGTERM and SIGKILL (Kubernetes / Container Apps
     /// terminationGracePeriodSeconds), when known; the drain and the stop margin must fit in it. 0 = not known.
     /// </summary>

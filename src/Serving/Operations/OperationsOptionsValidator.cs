@@ -31,6 +31,11 @@ internal sealed class OperationsOptionsValidator(IOptions<TransportOptions> tran
             failures.Add($"Operations:OtlpProtocol must be one of {string.Join(", ", Enum.GetNames<OtlpWireProtocol>())}, got {options.OtlpProtocol}.");
         }
 
+        if (options.EngineStallSeconds is < 0 or > 86400)
+        {
+            failures.Add($"Operations:EngineStallSeconds must be 0-86400 (0 = not checked), got {options.EngineStallSeconds}.");
+        }
+
         var drain = transport.Value.DrainTimeoutSeconds;
         if (options.TerminationGracePeriodSeconds < 0)
         {

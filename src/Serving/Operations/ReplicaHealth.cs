@@ -1,20 +1,34 @@
+using LlmQueue.Engine;
 using LlmQueue.Serving.Hosting;
 using LlmQueue.Transport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace LlmQueue.Serving.Operations;
 
 /// <summary>What the orchestrator's probes ask of this replica: is it alive (restart it if not), is it ready (send it work).</summary>
-public sealed class ReplicaHealth(WorkerState state, IWorkerTransport transport)
+public sealed class ReplicaHealth(WorkerState state, IWorkerTransport transport, IServiceProvider services, IOptions<OperationsOptions> options, TimeProvider time)
 {
+    private readonly Lock _lock = new();
+    private long _lastSteps = -1;
+    private DateTimeOffset _lastProgress;
+
     /// <summary>
-    /// Live unless wedged: the transport is faulted (lost, and not coming back by itself). Loading the model,
-    /// reconnecting to the broker and draining are states a replica leaves by itself, so they are live, only not ready.
+    /// Live unless wedged: the transport is faulted (lost, and not coming back by itself), or requests are running and
+    /// the engine has finished no step for Operations:EngineStallSeconds. Loading the model, reconnecting to the broker
+    /// and draining are states a replica leaves by itself, so they are live, only not ready.
     /// </summary>
     public ProbeResult Liveness()
     {
         var health = transport.Health;
-        return health.State == TransportState.Faulted
-            ? new ProbeResult(false, $"not live: transport faulted since {health.Since:u} ({health.Reason ?? "no reason given"})")
+        if (health.State == TransportState.Faulted)
+        {
+            return new ProbeResult(false, $"not live: transport faulted since {health.Since:u} ({health.Reason ?? "no reason given"})");
+        }
+
+        var limit = TimeSpan.FromSeconds(options.Value.EngineStallSeconds);
+        return limit > TimeSpan.Zero && EngineStall() is { } stall && stall.For >= limit
+            ? new ProbeResult(false, $"not live: {stall.Running} requests running and no engine step finished for {stall.For.TotalSeconds:F0} s")
             : new ProbeResult(true, "live");
     }
 
@@ -39,5 +53,28 @@ public sealed class ReplicaHealth(WorkerState state, IWorkerTransport transport)
         }
 
         return problems.Count == 0 ? new ProbeResult(true, "ready") : new ProbeResult(false, "not ready: " + string.Join("; ", problems));
+    }
+
+    /// <summary>How long the engine has made no progress with requests running, as seen across probes; null before it runs.</summary>
+    private (int Running, TimeSpan For)? EngineStall()
+    {
+        // Only once loaded: asking for the engine earlier would load the model on the probe's thread.
+        if (!state.EngineRunning)
+        {
+            return null;
+        }
+
+        var stats = services.GetRequiredService<IGenerationEngine>().GetStats();
+        var now = time.GetUtcNow();
+        lock (_lock)
+        {
+            if (stats.Steps != _lastSteps || stats.Running == 0)
+            {
+                _lastSteps = stats.Steps;
+                _lastProgress = now;
+            }
+
+            return (stats.Running, now - _lastProgress);
+        }
     }
 }

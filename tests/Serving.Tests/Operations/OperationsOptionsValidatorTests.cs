@@ -49,6 +49,15 @@ public sealed class OperationsOptionsValidatorTests
         Assert.Contains("Operations:OtlpEndpoint", Assert.Single(Validate(new OperationsOptions { OtlpEndpoint = endpoint }).Failures!), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(86401)]
+    public void An_engine_stall_limit_outside_0_to_a_day_is_refused(int seconds)
+    {
+        Assert.Equal($"Operations:EngineStallSeconds must be 0-86400 (0 = not checked), got {seconds}.",
+            Assert.Single(Validate(new OperationsOptions { EngineStallSeconds = seconds }).Failures!));
+    }
+
     [Fact]
     public void An_unknown_grace_period_is_not_checked()
     {
