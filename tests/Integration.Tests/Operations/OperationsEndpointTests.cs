@@ -13,6 +13,7 @@ namespace LlmQueue.Integration.Tests.Operations;
 public sealed class OperationsEndpointTests(RabbitMqServer broker)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(3);
+    private static readonly string[] s_slowModel = ["--Engine:SyntheticModel=gemma3-small", "--Engine:KvCacheMiB=256"];
 
     private RabbitMqTestBed Bed { get; } = new(broker);
 
@@ -56,6 +57,9 @@ public sealed class OperationsEndpointTests(RabbitMqServer broker)
         Assert.Equal(first.Completion - first.FirstChunkTokens + second.Completion - second.FirstChunkTokens,
             interToken.Count - before.Histogram("llmq_request_inter_token_latency_seconds").Count);
         Assert.True(after.Histogram("llmq_request_e2e_latency_seconds").Sum > after.Histogram("llmq_request_time_to_first_token_seconds").Sum);
+        // Bounds in seconds (not the SDK's millisecond defaults): TTFT resolves milliseconds, end-to-end reaches an hour.
+        Assert.Contains(after.Histogram("llmq_request_time_to_first_token_seconds").Buckets, bucket => bucket.Bound is > 0 and < 0.01);
+        Assert.Contains(after.Histogram("llmq_request_e2e_latency_seconds").Buckets, bucket => bucket.Bound is >= 3600 and < double.PositiveInfinity);
 
         // Gauges of the engine's state: idle again, a KV pool of the configured size at most.
         Assert.Equal((0, 0), (after.Value("llmq_engine_running"), after.Value("llmq_engine_waiting")));
@@ -71,13 +75,13 @@ public sealed class OperationsEndpointTests(RabbitMqServer broker)
     {
         var queue = NewQueue();
         await using var producer = await Bed.ConnectProducerAsync();
-        // One thread on the 40M-parameter model: the long generation is still running when the drain times out.
-        await using var worker = StartWorker(queue, out var probe, "--Transport:DrainTimeoutSeconds=8", "--Engine:SyntheticModel=gemma3-small",
-            "--Engine:Threads=1", "--Engine:KvCacheMiB=64", "--Operations:TerminationGracePeriodSeconds=45");
+        // One thread on the 40M-parameter model: 12,000 tokens take far longer than the drain timeout on any CPU.
+        await using var worker = StartWorker(queue, out var probe, [.. s_slowModel, "--Engine:Threads=1", "--Transport:DrainTimeoutSeconds=8",
+            "--Operations:TerminationGracePeriodSeconds=45"]);
         using var _ = probe;
         await probe.WaitForAsync("/readyz", HttpStatusCode.OK, s_timeout, () => worker.HasExited);
         await producer.PublishAsync(queue,
-            $$$"""{"requestId":"held","prompt":"Hold this","stream":true,"replyTo":"{{{producer.ReplyQueue}}}","sampling":{"maxTokens":4000,"ignoreEos":true,"seed":1}}""");
+            $$$"""{"requestId":"held","prompt":"Hold this","stream":true,"replyTo":"{{{producer.ReplyQueue}}}","sampling":{"maxTokens":12000,"ignoreEos":true,"seed":1}}""");
         Assert.Equal(nameof(TokenChunk), (await producer.NextAsync(s_timeout)).Type);
 
         worker.Terminate();
@@ -91,7 +95,7 @@ public sealed class OperationsEndpointTests(RabbitMqServer broker)
         Assert.Contains("Drain timeout: cancelling 1 unfinished requests", worker.Output, StringComparison.Ordinal);
         // Returned unanswered: the broker holds it for the next replica, which starts it again as attempt 2.
         Assert.Equal(1u, await broker.ReadyMessagesAsync(queue));
-        await using var next = StartWorker(queue, out var nextProbe, "--Engine:SyntheticModel=gemma3-small", "--Engine:KvCacheMiB=64");
+        await using var next = StartWorker(queue, out var nextProbe, s_slowModel);
         using var __ = nextProbe;
         RawReply reply;
         while ((reply = await producer.NextAsync(s_timeout)).Type == nameof(TokenChunk) && reply.Number("attempt") == 1)
