@@ -82,7 +82,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         Enter();
         try
         {
-            _metrics.Received();
+            using var trace = _metrics.Received(message);
             var settlement = await ServeAsync(message).ConfigureAwait(false);
             _metrics.Settled(settlement);
             return settlement;
@@ -275,6 +275,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         await replies.SendAsync(ReplyMapper.ToCompleted(request.RequestId, attempt, result), lost).ConfigureAwait(false);
         LogFinished(_logger, request.RequestId, attempt, ReplyMapper.ToFinishReason(result.FinishReason), result.PromptTokens,
             result.CachedPromptTokens, result.CompletionTokens, result.TtftMs, result.DecodeTokensPerSec);
+        _metrics.Finished(request.RequestId, result, received);
         return Settlement.Complete;
     }
 
@@ -311,11 +312,13 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         try
         {
             var seq = 0;
+            var tokens = _metrics.StartTokenClock();
 
             // Deltas are read even when not streamed so the engine never waits on a full channel; the engine
             // completes the channel after a cancel, so the read needs no token.
             await foreach (var delta in handle.Deltas.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
+                tokens.Observe(delta.TokenIds.Count);
                 if (stream)
                 {
                     await replies.SendAsync(ReplyMapper.ToChunk(handle.RequestId, attempt, seq++, delta), lost).ConfigureAwait(false);

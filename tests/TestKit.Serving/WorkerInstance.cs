@@ -33,6 +33,8 @@ public sealed class WorkerInstance : IAsyncDisposable
         string[] args =
         [
             "--Logging:LogLevel:Default=Warning",
+            // Many replicas share the test process: none binds the operations port unless a test asks.
+            "--Operations:Port=0",
             $"--Transport:RequestQueue={requestQueue}",
             .. bed.WorkerArguments,
             .. TinyModel,

@@ -4,6 +4,7 @@ using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Engine.Runners;
 using LlmQueue.Serving.Admission;
 using LlmQueue.Serving.Callbacks;
+using LlmQueue.Serving.Operations;
 using LlmQueue.Serving.Options;
 using LlmQueue.Serving.Redis;
 using LlmQueue.Transport;
@@ -42,6 +43,8 @@ public static class WorkerHost
         // A failed start is reported once, as one line, by the caller (StartupFailure); the host would log it again
         // with a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        // Kestrel (operations endpoint) logs every aborted probe connection; only its warnings are news.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var services = builder.Services;
 
         services.AddOptions<TransportOptions>().Bind(builder.Configuration.GetSection(TransportOptions.SectionName)).ValidateOnStart();
@@ -73,12 +76,14 @@ public static class WorkerHost
         var kind = builder.Configuration.GetSection(TransportOptions.SectionName).GetValue<TransportKind>(nameof(TransportOptions.Kind));
         AddTransport(services, builder.Configuration.GetSection(TransportOptions.SectionName), kind);
 
-        // Start order: the engine (model loaded) before the transport takes any message.
+        // Start order: the operations endpoint (live, not ready), the engine (model loaded), then the transport takes
+        // messages. The transport host is built at its start, since building it loads the model.
+        services.AddWorkerOperations(builder.Configuration);
         services.AddHostedService<EngineStartup>();
-        services.AddHostedService<TransportHost>();
+        services.AddHostedService<ResolvedAtStart<TransportHost>>();
         services.AddHostedService<TransportWatchdog>();
         services.AddOptions<HostOptions>().Configure<IOptions<TransportOptions>>((host, transport) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(transport.Value.DrainTimeoutSeconds + 30));
+            host.ShutdownTimeout = TimeSpan.FromSeconds(transport.Value.DrainTimeoutSeconds + OperationsOptions.StopMarginSeconds));
         return builder;
     }
 

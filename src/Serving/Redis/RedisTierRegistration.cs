@@ -28,7 +28,8 @@ public static class RedisTierRegistration
             return services;
         }
 
-        services.AddSingleton(provider => RedisConnection.Connect(provider.GetRequiredService<IOptions<RemoteKvOptions>>().Value.ConnectionString!));
+        services.AddSingleton(provider => RedisConnection.Connect(
+            provider.GetRequiredService<IOptions<RemoteKvOptions>>().Value.ConnectionString!, provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RedisConnection))));
         services.AddSingleton(provider => new RedisKvStore(provider.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>()));
         services.AddSingleton<ICancelBroadcast>(provider => new RedisCancelBroadcast(
             provider.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(),
