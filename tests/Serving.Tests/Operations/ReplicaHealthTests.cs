@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using LlmQueue.Engine;
 using LlmQueue.Serving.Hosting;
 using LlmQueue.Serving.Operations;
@@ -13,7 +14,7 @@ public sealed class ReplicaHealthTests : IAsyncDisposable
     private readonly WorkerState _state = new();
     private readonly StubTransport _transport = new();
     private readonly ScriptedEngine _engine = new();
-    private readonly ManualTime _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly ServiceProvider _services;
     private readonly ReplicaHealth _health;
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using LlmQueue.Serving.Redis;
 using LlmQueue.TestKit.Serving;
 using Microsoft.Extensions.Logging;
@@ -25,7 +26,7 @@ public sealed class RedisReconnectScheduleTests
     [Fact]
     public void One_warning_per_failed_attempt_however_many_connections_ask()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var logger = new FakeLogger();
         var schedule = new RedisReconnectSchedule(s_first, "redis:6379", logger, time);
 
