@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Devices;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;

@@ -3,7 +3,7 @@ using LlmQueue.Gpu.Driver;
 using LlmQueue.Gpu.Kernels;
 using LlmQueue.Gpu.Reference;
 
-namespace LlmQueue.Gpu.Checks;
+namespace LlmQueue.Gpu.Devices;
 
 /// <summary>The fake driver with its C# reference kernels and matrix products: every launch runs on the host.</summary>
 public sealed class ReferenceBackend : IGpuBackend, IDisposable
