@@ -17,7 +17,6 @@ namespace LlmQueue.Gpu.Execution;
 /// </summary>
 public sealed class CudaModelRunner : IModelRunner
 {
-    private readonly IGpuBackend _device;
     private readonly IDisposable? _ownedDevice;
     private readonly ICudaApi _cuda;
     private readonly KernelLauncher _kernels;
@@ -46,19 +45,18 @@ public sealed class CudaModelRunner : IModelRunner
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
-        settings.Validate();
-        _device = device;
         _ownedDevice = ownedDevice;
         _cuda = device.Cuda;
         _useGraphs = settings.UseGraphs;
         Config = model.Config;
-        KvLayout = KvGeometry.LayoutFor(Config, settings.BlockTokens);
-        var geometry = new KvGeometry(KvLayout, Config.NumKvHeads, Config.HeadDim);
         _kernels = new KernelLauncher(_cuda, device.Kernels);
-        _samplingPacker = new SamplingPacker(Config.VocabSize);
         int maxSequences = Math.Min(settings.MaxSequences, settings.MaxBatchTokens);
         try
         {
+            settings.Validate();
+            KvLayout = KvGeometry.LayoutFor(Config, settings.BlockTokens);
+            var geometry = new KvGeometry(KvLayout, Config.NumKvHeads, Config.HeadDim);
+            _samplingPacker = new SamplingPacker(Config.VocabSize);
             _weights = WeightUploader.Upload(_cuda, WeightUploadPlan.For(model.Weights));
             KvLargePages = settings.KvLargePages ?? LargePagesFromMemory(settings, maxSequences);
             long capacityTokens = KvLayout.MaxSequenceTokens((long)KvLargePages * KvLayout.LargePageBytes);
@@ -93,7 +91,7 @@ public sealed class CudaModelRunner : IModelRunner
     public KvPageFormat KvPageFormat { get; } = new(TensorDType.BF16, KvPageFormat.HeadMajorLayout);
 
     /// <summary>What the persistent buffers were sized for.</summary>
-    public StepLimits Limits { get; } = new(1, 1, 1);
+    public StepLimits Limits { get; }
 
     /// <summary>Decode buckets captured as graphs so far.</summary>
     public int GraphsCaptured => _graphs?.Captured ?? 0;
