@@ -15,6 +15,7 @@ COPY src/Contracts/Contracts.csproj src/Contracts/
 COPY src/Models/Models.csproj src/Models/
 COPY src/Engine/Engine.csproj src/Engine/
 COPY src/Engine.Cpu/Engine.Cpu.csproj src/Engine.Cpu/
+COPY src/Gpu/Gpu.csproj src/Gpu/
 COPY src/Transport/Transport.csproj src/Transport/
 COPY src/Transport.InMemory/Transport.InMemory.csproj src/Transport.InMemory/
 COPY src/Transport.RabbitMq/Transport.RabbitMq.csproj src/Transport.RabbitMq/

@@ -61,6 +61,14 @@ public abstract class RunnerConformanceSuite(double logitTolerance)
     /// </summary>
     protected virtual float SamplingInitStd => 0.2f;
 
+    /// <summary>
+    /// The least share of sampled draws that must be decisive at the tolerance for the sampling check to count. A
+    /// backend with bf16 activations cannot make most draws decisive against the f32 reference at any sharpness
+    /// (its logit error grows with the logits); it states a lower share and proves its sampler exact on exact logits
+    /// in tests of its own.
+    /// </summary>
+    protected virtual double MinimumDecisiveShare => 0.5;
+
     private static string[] PresetNames => ["tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-gemma2", "tiny-gemma3"];
 
     private static Dictionary<string, SamplingParameters> SamplingOptions { get; } = new()
@@ -213,7 +221,7 @@ public abstract class RunnerConformanceSuite(double logitTolerance)
             }
         }
 
-        Assert.True(decisive * 2 >= total, $"only {decisive} of {total} draws were decisive at tolerance {LogitTolerance}: the check says little");
+        Assert.True(decisive >= MinimumDecisiveShare * total, $"only {decisive} of {total} draws were decisive at tolerance {LogitTolerance}: the check says little");
     }
 
     [Theory]

@@ -6,9 +6,10 @@ namespace LlmQueue.GpuCheck;
 /// <param name="Fake">Run every check with the fake driver standing in for the device: a self-test of this program.</param>
 /// <param name="Quick">Skip the whole-model checks and the figures (kernel checks only).</param>
 /// <param name="BudgetSeconds">Stages not started by then are reported as not run, so the report is always written in time.</param>
-internal sealed record CheckOptions(string OutputFolder, string Commit, bool Fake, bool Quick, int Device, int BudgetSeconds)
+/// <param name="HfScript">tools/parity/hf_generate.py, for the transformers throughput baseline; null: not measured.</param>
+internal sealed record CheckOptions(string OutputFolder, string Commit, bool Fake, bool Quick, int Device, int BudgetSeconds, string? HfScript)
 {
-    public const string Usage = "usage: gpu-check [--out DIR] [--commit SHA] [--device N] [--budget SECONDS] [--fake] [--quick]";
+    public const string Usage = "usage: gpu-check [--out DIR] [--commit SHA] [--device N] [--budget SECONDS] [--hf-script PATH] [--fake] [--quick]";
 
     /// <summary>The options, or null with a message for an unknown or incomplete argument.</summary>
     public static CheckOptions? Parse(string[] args, out string error)
@@ -19,6 +20,7 @@ internal sealed record CheckOptions(string OutputFolder, string Commit, bool Fak
         bool quick = false;
         int device = 0;
         int budget = 420;
+        string? hfScript = null;
         error = "";
         for (int i = 0; i < args.Length; i++)
         {
@@ -47,6 +49,15 @@ internal sealed record CheckOptions(string OutputFolder, string Commit, bool Fak
                     }
 
                     break;
+                case "--hf-script":
+                    hfScript = Value();
+                    if (hfScript is null || !File.Exists(hfScript))
+                    {
+                        error = "--hf-script needs an existing file";
+                        return null;
+                    }
+
+                    break;
                 case "--fake":
                     fake = true;
                     break;
@@ -65,6 +76,6 @@ internal sealed record CheckOptions(string OutputFolder, string Commit, bool Fak
             return null;
         }
 
-        return new CheckOptions(output, commit, fake, quick, device, budget);
+        return new CheckOptions(output, commit, fake, quick, device, budget, hfScript);
     }
 }

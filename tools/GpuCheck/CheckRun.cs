@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Devices;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -81,29 +82,57 @@ internal sealed class CheckRun(CheckOptions options, TextWriter log)
                 return;
             }
 
-            Stage(report, "forward checks", () =>
-            {
-                var models = CheckModels.Specs.Select(s => (s.Name, CheckModels.Load(s.Name, s.Spec))).ToArray();
-                try
-                {
-                    report.AddRange(ForwardChecks.Run(device, reference, models, OutOfTime));
-                }
-                finally
-                {
-                    Array.ForEach(models, m => m.Item2.Dispose());
-                }
-            });
+            Stage(report, "runner conformance", () => report.AddRange(ConformanceRun.Run(device, OutOfTime)));
+            Stage(report, "greedy continuations vs the CPU runner", () => report.AddRange(GreedyComparison.Run(device, OutOfTime)));
             if (options.Fake)
             {
+                Stage(report, "forward checks", () => ForwardStage(report, device, reference));
                 report.Note("Figures not measured: the fake driver has no device to time.");
                 return;
             }
 
-            Stage(report, "figures", () => Figures(report, device));
+            double copyBandwidth = 0;
+            Stage(report, "figures", () => copyBandwidth = Figures(report, device));
+            var runnerFigures = new RunnerFigures(device, copyBandwidth, options.HfScript, Log);
+            foreach (var (name, spec) in RunnerFigures.Shapes)
+            {
+                Stage(report, $"decode figures {name}", () =>
+                {
+                    Log($"writing or reusing the {name}-shaped checkpoint...");
+                    using var model = LlamaModel.Load(CheckModels.Folder(name, spec));
+                    runnerFigures.DecodeBatchOne(name, model).ToList().ForEach(report.Add);
+                });
+            }
+
+            foreach (var (name, spec) in RunnerFigures.Shapes)
+            {
+                Stage(report, $"throughput figures {name}", () =>
+                {
+                    string folder = CheckModels.Folder(name, spec);
+                    using var model = LlamaModel.Load(folder);
+                    runnerFigures.Throughput(name, folder, model).ToList().ForEach(report.Add);
+                });
+            }
+
+            // Round 1's whole-pass comparison last: the conformance suite and the greedy check above cover most of it.
+            Stage(report, "forward checks", () => ForwardStage(report, device, reference));
         }
         finally
         {
             (device as IDisposable)?.Dispose();
+        }
+    }
+
+    private void ForwardStage(GpuRunReport report, IGpuBackend device, IGpuBackend reference)
+    {
+        var models = CheckModels.Specs.Select(s => (s.Name, CheckModels.Load(s.Name, s.Spec))).ToArray();
+        try
+        {
+            report.AddRange(ForwardChecks.Run(device, reference, models, OutOfTime));
+        }
+        finally
+        {
+            Array.ForEach(models, m => m.Item2.Dispose());
         }
     }
 
@@ -177,7 +206,8 @@ internal sealed class CheckRun(CheckOptions options, TextWriter log)
             spilling.Count == 0 ? $"{KernelCatalog.All.Count} kernels ({compiled.Target}, NVRTC {compiled.NvrtcVersion})" : "over budget: " + string.Join(", ", spilling)));
     }
 
-    private void Figures(GpuRunReport report, IGpuBackend device)
+    /// <summary>Copy bandwidths, the attention kernel alone, and the small model's graphed step; returns the device copy bandwidth (GB/s).</summary>
+    private double Figures(GpuRunReport report, IGpuBackend device)
     {
         var cuda = device.Cuda;
         var copy = DeviceMeasurements.CopyBandwidth(cuda);
@@ -208,6 +238,8 @@ internal sealed class CheckRun(CheckOptions options, TextWriter log)
             report.Add(new Measurement($"decode step small-100m (bf16, 12 layers), batch {batch}, graph replay", graph * 1000, "us",
                 $"direct launches {direct * 1000:F0} us; weights-only roofline {roofline * 1000:F0} us at the measured copy bandwidth"));
         }
+
+        return copy.Median;
     }
 
     private bool OutOfTime() => _clock.Elapsed.TotalSeconds > options.BudgetSeconds;

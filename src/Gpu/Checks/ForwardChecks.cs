@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Devices;
 using LlmQueue.Gpu.Planning;
 
 namespace LlmQueue.Gpu.Checks;

@@ -136,7 +136,7 @@ public static class KernelChecks
         var biasValues = m.Upload<float>(Normal(r, width, 0.5));
         var qGain = m.Upload<float>(Normal(r, headDim, 0.5));
         var kGain = m.Upload<float>(Normal(r, headDim, 0.5));
-        var frequencies = m.Upload<float>(RopeFrequencies.For(headDim, rope));
+        var frequencies = m.Upload<float>(RotaryFrequencies.For(headDim, rope));
         var positionBuffer = m.Upload<int>(positions);
         var slotBuffer = m.Upload<int>(slots);
         var q = m.PoisonedBf16((long)Tokens * heads * headDim);

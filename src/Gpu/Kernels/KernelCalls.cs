@@ -33,3 +33,9 @@ public readonly record struct GatedActivationCall(DevicePointer GateUp, DevicePo
 
 /// <summary>logits = tanh(logits / cap) * cap.</summary>
 public readonly record struct LogitSoftcapCall(DevicePointer Logits, long Count, float Cap);
+
+/// <summary>Each row's penalties (repetition, frequency, presence) on its logits row, from the row's (token, output count) entries.</summary>
+public readonly record struct ApplyPenaltiesCall(DevicePointer Logits, DevicePointer RowParams, DevicePointer Penalties, int Rows, int Vocab);
+
+/// <summary>One token per logits row (and the logprobs a row asks for); Weights is [rows][vocab] f32 scratch.</summary>
+public readonly record struct SampleRowsCall(DevicePointer Logits, DevicePointer Weights, DevicePointer RowParams, DevicePointer OutTokens, DevicePointer OutRecords, int Rows, int Vocab);

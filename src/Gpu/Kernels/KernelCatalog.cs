@@ -35,6 +35,12 @@ public static class KernelCatalog
     public static readonly KernelSignature LogitSoftcap = new(
         "logit_softcap", P("logits"), L("count"), F("cap"));
 
+    public static readonly KernelSignature ApplyPenalties = new(
+        "apply_penalties", P("logits"), P("row_params"), P("penalties"), I("rows"), I("vocab"));
+
+    public static readonly KernelSignature SampleRows = new(
+        "sample_rows", P("logits"), P("weights"), P("row_params"), P("out_tokens"), P("out_records"), I("rows"), I("vocab"));
+
     private static readonly KernelSignature PagedAttentionTemplate = new(
         "paged_attention_hd",
         P("q"), P("kv_layer"), L("page_stride"), P("block_table"), I("table_stride"), P("token_seq"), P("positions"),
@@ -47,6 +53,7 @@ public static class KernelCatalog
     public static IReadOnlyList<KernelSignature> All { get; } =
     [
         EmbedTokens, RmsNorm, AddRmsNorm, RopeQkvStore, .. AttentionHeadDims.Select(PagedAttention), PagedAttentionReduce, GatedActivation, LogitSoftcap,
+        ApplyPenalties, SampleRows,
     ];
 
     /// <summary>The attention entry for <paramref name="headDim"/>; throws for a head size with no instance.</summary>

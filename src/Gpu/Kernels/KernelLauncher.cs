@@ -15,6 +15,9 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
     public const int AttentionThreads = 128;
     public const int MaxRopeHeadDim = 256;
 
+    /// <summary>sampling.cu's SAMPLE_THREADS: the block size its block-wide scans are written for.</summary>
+    public const int SampleThreads = 512;
+
     /// <summary>attention.cu's ATTN_MAX_GROUP: query heads one attention block handles.</summary>
     public const int AttentionMaxGroup = 8;
 
@@ -141,6 +144,37 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
         Require(call.Cap > 0 && !call.Logits.IsNull, KernelCatalog.LogitSoftcap, "cap > 0 and logits set");
         var arguments = KernelCatalog.LogitSoftcap.Arguments().Address("logits", call.Logits).I64("count", call.Count).F32("cap", call.Cap);
         Launch(stream, KernelCatalog.LogitSoftcap, StrideLaunch(call.Count), arguments);
+    }
+
+    public void ApplyPenalties(CudaStreamHandle stream, ApplyPenaltiesCall call)
+    {
+        if (call.Rows == 0)
+        {
+            return;
+        }
+
+        Require(call.Vocab > 0 && !call.Logits.IsNull && !call.RowParams.IsNull && !call.Penalties.IsNull, KernelCatalog.ApplyPenalties, "vocab > 0 and logits, row_params, penalties set");
+        var arguments = KernelCatalog.ApplyPenalties.Arguments()
+            .Address("logits", call.Logits).Address("row_params", call.RowParams).Address("penalties", call.Penalties)
+            .I32("rows", call.Rows).I32("vocab", call.Vocab);
+        Launch(stream, KernelCatalog.ApplyPenalties, LaunchDims.Grid1D(call.Rows, RowThreads), arguments);
+    }
+
+    public void SampleRows(CudaStreamHandle stream, SampleRowsCall call)
+    {
+        if (call.Rows == 0)
+        {
+            return;
+        }
+
+        Require(
+            call.Vocab > 0 && !call.Logits.IsNull && !call.Weights.IsNull && !call.RowParams.IsNull && !call.OutTokens.IsNull && !call.OutRecords.IsNull,
+            KernelCatalog.SampleRows,
+            "vocab > 0 and every buffer set");
+        var arguments = KernelCatalog.SampleRows.Arguments()
+            .Address("logits", call.Logits).Address("weights", call.Weights).Address("row_params", call.RowParams)
+            .Address("out_tokens", call.OutTokens).Address("out_records", call.OutRecords).I32("rows", call.Rows).I32("vocab", call.Vocab);
+        Launch(stream, KernelCatalog.SampleRows, LaunchDims.Grid1D(call.Rows, SampleThreads), arguments);
     }
 
     /// <summary>Blocks per KV head: the GQA group is split into runs of at most attention.cu's ATTN_MAX_GROUP heads.</summary>

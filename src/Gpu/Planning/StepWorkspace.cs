@@ -61,13 +61,39 @@ public sealed class StepWorkspace : IDisposable
     /// <summary>Inverse frequencies of the RoPE <paramref name="rope"/>.</summary>
     public DevicePointer InverseFrequencies(RopeSpec rope) => Region(StepRegions.Rope(_ropeIndex[rope]));
 
+    /// <summary>Device bytes the workspace of this model and these limits takes.</summary>
+    public static long BytesFor(ModelConfig config, StepLimits limits, KvPoolLayout kv) => Plan(config, limits, kv, out _, out _).TotalBytes;
+
     /// <summary>Plans and allocates the workspace, and uploads the RoPE tables (synchronously: once, at start).</summary>
     public static StepWorkspace Allocate(ICudaApi cuda, ModelConfig config, StepLimits limits, KvPoolLayout kv)
     {
         ArgumentNullException.ThrowIfNull(cuda);
+        var arena = Plan(config, limits, kv, out var inputs, out var ropeIndex);
+        int s = limits.MaxSequences;
+        var block = cuda.Allocate(arena.TotalBytes);
+        var workspace = new StepWorkspace(cuda, arena, block, inputs, ropeIndex, s);
+        try
+        {
+            foreach (var (rope, index) in ropeIndex)
+            {
+                workspace.UploadSynchronously(RotaryFrequencies.For(config.HeadDim, rope), workspace.Region(StepRegions.Rope(index)));
+            }
+        }
+        catch
+        {
+            workspace.Dispose();
+            throw;
+        }
+
+        return workspace;
+    }
+
+    private static ArenaLayout Plan(ModelConfig config, StepLimits limits, KvPoolLayout kv, out StepInputLayout inputs, out Dictionary<RopeSpec, int> ropeIndex)
+    {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(kv);
-        var inputs = new StepInputLayout(limits, kv.TypeCount, kv.BlockTokens);
+        inputs = new StepInputLayout(limits, kv.TypeCount, kv.BlockTokens);
         long t = limits.MaxTokens;
         int s = limits.MaxSequences;
         long hidden = config.HiddenSize;
@@ -87,29 +113,14 @@ public sealed class StepWorkspace : IDisposable
         arena.Add(StepRegions.PartialAcc, (long)s * config.NumHeads * AttentionPartitioning.MaxParts * config.HeadDim * sizeof(float));
         arena.Add(StepRegions.PartialMaxSum, (long)s * config.NumHeads * AttentionPartitioning.MaxParts * 2 * sizeof(float));
         var ropes = Enumerable.Range(0, config.NumLayers).Select(config.RopeOf).Distinct().ToArray();
-        var ropeIndex = new Dictionary<RopeSpec, int>();
+        ropeIndex = [];
         for (int i = 0; i < ropes.Length; i++)
         {
             ropeIndex[ropes[i]] = i;
             arena.Add(StepRegions.Rope(i), config.HeadDim / 2 * sizeof(float));
         }
 
-        var block = cuda.Allocate(arena.TotalBytes);
-        var workspace = new StepWorkspace(cuda, arena, block, inputs, ropeIndex, s);
-        try
-        {
-            foreach (var (rope, index) in ropeIndex)
-            {
-                workspace.UploadSynchronously(RopeFrequencies.For(config.HeadDim, rope), workspace.Region(StepRegions.Rope(index)));
-            }
-        }
-        catch
-        {
-            workspace.Dispose();
-            throw;
-        }
-
-        return workspace;
+        return arena;
     }
 
     public void Dispose() => _cuda.Free(Block);

@@ -36,6 +36,12 @@ public static class ReferenceKernels
             case "gated_activation":
                 ActivationReference.GatedActivation(inputs);
                 break;
+            case "apply_penalties":
+                SamplingReference.ApplyPenalties(inputs);
+                break;
+            case "sample_rows":
+                SamplingReference.SampleRows(inputs);
+                break;
             case "logit_softcap":
                 ActivationReference.LogitSoftcap(inputs);
                 break;

@@ -2,6 +2,7 @@ using LlmQueue.Engine;
 using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Engine.Runners;
+using LlmQueue.Gpu;
 using LlmQueue.Serving.Admission;
 using LlmQueue.Serving.Callbacks;
 using LlmQueue.Serving.Operations;
@@ -56,6 +57,7 @@ public static class WorkerHost
         services.AddRedisKvTier(builder.Configuration);
         // Backends register themselves; Engine:Device picks one when the engine is built.
         services.AddCpuRunnerBackend();
+        services.AddCudaRunnerBackend();
         // Built by EngineStartup when the host starts (before any transport takes a message), on the start thread.
         services.AddSingleton(provider => EngineFactory.CreateAsync(
             provider.GetRequiredService<IOptions<EngineOptions>>().Value,

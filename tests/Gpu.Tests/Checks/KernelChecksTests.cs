@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Devices;
 using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Driver;
 using LlmQueue.Gpu.Reference;

@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Devices;
 using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Compilation;
 using Xunit.Abstractions;

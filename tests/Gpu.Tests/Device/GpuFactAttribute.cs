@@ -1,5 +1,3 @@
-using LlmQueue.Gpu.Driver;
-
 namespace LlmQueue.Gpu.Tests.Device;
 
 /// <summary>
@@ -8,13 +6,11 @@ namespace LlmQueue.Gpu.Tests.Device;
 /// </summary>
 public sealed class GpuFactAttribute : FactAttribute
 {
-    private static readonly Lazy<string?> NoDeviceReason = new(() => CudaDriverApi.CountDevices(out string reason) > 0 ? null : reason);
-
     public GpuFactAttribute()
     {
-        if (NoDeviceReason.Value is { } reason)
+        if (GpuPresence.MissingReason is { } reason)
         {
-            Skip = $"not run (no GPU): {reason}";
+            Skip = GpuPresence.SkipReason(reason);
         }
     }
 }

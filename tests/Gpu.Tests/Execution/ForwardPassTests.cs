@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Devices;
 using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Planning;
 using Xunit.Abstractions;

@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Devices;
 using LlmQueue.Gpu.Checks;
 using LlmQueue.Gpu.Driver;
 using LlmQueue.Gpu.Kernels;
@@ -46,7 +47,7 @@ public class RopeReferenceTests
         var q = cuda.Upload(new ushort[tokens * heads * headDim]);
         DevicePointer Optional(float[]? values) => values is null ? DevicePointer.Null : cuda.Upload<float>(values);
         gpu.Launcher.RopeQkvStore(default, new RopeQkvStoreCall(
-            cuda.Upload<float>(qkv), Optional(biasValues), Optional(qGain), Optional(kGain), cuda.Upload(RopeFrequencies.For(headDim, rope)),
+            cuda.Upload<float>(qkv), Optional(biasValues), Optional(qGain), Optional(kGain), cuda.Upload(RotaryFrequencies.For(headDim, rope)),
             cuda.Upload<int>(positions), cuda.Upload<int>(slots), q, kv, pageStride, tokens, heads, kvHeads, headDim, blockTokens, 1e-6f, AddOne: qkNorm));
 
         var frequencies = InverseFrequencies(headDim, rope);
@@ -95,7 +96,7 @@ public class RopeReferenceTests
     public void Inverse_frequencies_follow_the_hugging_face_formulas(string ropeKind, int headDim)
     {
         var rope = Rope(ropeKind);
-        var actual = RopeFrequencies.For(headDim, rope);
+        var actual = RotaryFrequencies.For(headDim, rope);
         Assert.True(Errors.Relative(actual, InverseFrequencies(headDim, rope)) < 1e-6);
     }
 

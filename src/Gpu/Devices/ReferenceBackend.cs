@@ -3,14 +3,15 @@ using LlmQueue.Gpu.Driver;
 using LlmQueue.Gpu.Kernels;
 using LlmQueue.Gpu.Reference;
 
-namespace LlmQueue.Gpu.Checks;
+namespace LlmQueue.Gpu.Devices;
 
 /// <summary>The fake driver with its C# reference kernels and matrix products: every launch runs on the host.</summary>
 public sealed class ReferenceBackend : IGpuBackend, IDisposable
 {
-    public ReferenceBackend()
+    /// <param name="device">What the fake reports (by default an 80 GiB sm_90 device; memory is host memory when used).</param>
+    public ReferenceBackend(CudaDeviceInfo? device = null)
     {
-        Fake = new FakeCudaApi();
+        Fake = new FakeCudaApi(device);
         FakeBlas = new FakeBlas(Fake);
         Kernels = KernelModule.Load(Fake, []);
         Launcher = new KernelLauncher(Fake, Kernels);

@@ -4,7 +4,7 @@ using LlmQueue.Gpu.Compilation;
 using LlmQueue.Gpu.Driver;
 using LlmQueue.Gpu.Kernels;
 
-namespace LlmQueue.Gpu.Checks;
+namespace LlmQueue.Gpu.Devices;
 
 /// <summary>
 /// A real device opened for checks: the driver on device <c>ordinal</c>, the kernels compiled by this machine's NVRTC
