@@ -122,6 +122,8 @@ public sealed class GenerationEngine : IGenerationEngine
 
     public EngineStats GetStats() => Volatile.Read(ref _stats);
 
+    public IDeviceMemoryReporter? DeviceMemory => _runner as IDeviceMemoryReporter;
+
     public ValueTask DisposeAsync()
     {
         if (!_stopping)

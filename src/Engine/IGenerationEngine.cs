@@ -1,3 +1,5 @@
+using LlmQueue.Engine.Runners;
+
 namespace LlmQueue.Engine;
 
 /// <summary>
@@ -21,4 +23,7 @@ public interface IGenerationEngine : IAsyncDisposable
     bool Cancel(string requestId);
 
     EngineStats GetStats();
+
+    /// <summary>The runner's accelerator memory, when it has any (a GPU runner); null on the CPU.</summary>
+    IDeviceMemoryReporter? DeviceMemory { get; }
 }

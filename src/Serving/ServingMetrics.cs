@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using LlmQueue.Engine;
+using LlmQueue.Engine.Runners;
 using LlmQueue.Serving.Operations;
 using LlmQueue.Serving.Options;
 using LlmQueue.Serving.Replies;
@@ -42,7 +43,7 @@ public sealed class ServingMetrics : IDisposable
     private readonly Histogram<double> _queueTime;
 
     /// <param name="deviceMemory">The runner's device memory, when it has any (GPU); null publishes no device gauges.</param>
-    public ServingMetrics(IMeterFactory meterFactory, IOptions<TransportOptions> transport, IDeviceMemoryProbe? deviceMemory = null)
+    public ServingMetrics(IMeterFactory meterFactory, IOptions<TransportOptions> transport, IDeviceMemoryReporter? deviceMemory = null)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         ArgumentNullException.ThrowIfNull(transport);
@@ -111,6 +112,6 @@ public sealed class ServingMetrics : IDisposable
     private Histogram<double> Histogram(string name, string description, double[] buckets) =>
         _meter.CreateHistogram(name, "s", description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = buckets });
 
-    private static IEnumerable<Measurement<long>> Sample(IDeviceMemoryProbe probe, Func<DeviceMemory, long> field) =>
-        probe.Read() is { } memory ? [new Measurement<long>(field(memory))] : [];
+    private static IEnumerable<Measurement<long>> Sample(IDeviceMemoryReporter probe, Func<DeviceMemory, long> field) =>
+        probe.ReadDeviceMemory() is { } memory ? [new Measurement<long>(field(memory))] : [];
 }

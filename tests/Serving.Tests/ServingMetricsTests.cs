@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using LlmQueue.Contracts;
 using LlmQueue.Engine;
+using LlmQueue.Engine.Runners;
 using LlmQueue.Serving.Operations;
 using LlmQueue.Serving.Options;
 using LlmQueue.TestKit.Serving;
@@ -108,10 +109,10 @@ public sealed class ServingMetricsTests
         where T : struct => new(meters, ServingMetrics.MeterName, instrument);
 
     /// <summary>Answers what the test set (null = the read failed).</summary>
-    private sealed class SettableProbe : IDeviceMemoryProbe
+    private sealed class SettableProbe : IDeviceMemoryReporter
     {
         public DeviceMemory? Reading { get; set; }
 
-        public DeviceMemory? Read() => Reading;
+        public DeviceMemory? ReadDeviceMemory() => Reading;
     }
 }

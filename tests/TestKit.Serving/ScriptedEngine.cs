@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using LlmQueue.Engine;
+using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.TestKit.Serving;
 
@@ -97,6 +98,8 @@ public sealed class ScriptedEngine : IGenerationEngine
     public EngineStats Stats { get; set; } = new();
 
     public EngineStats GetStats() => Stats;
+
+    public IDeviceMemoryReporter? DeviceMemory => null;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

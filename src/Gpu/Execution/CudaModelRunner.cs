@@ -2,6 +2,7 @@ using LlmQueue.Engine;
 using LlmQueue.Gpu.Devices;
 using LlmQueue.Gpu.Driver;
 using LlmQueue.Gpu.Kernels;
+using LlmQueue.Gpu.Native;
 using LlmQueue.Gpu.Planning;
 using LlmQueue.Gpu.Sampling;
 
@@ -15,7 +16,7 @@ namespace LlmQueue.Gpu.Execution;
 /// is the step's single host synchronisation. Decode steps replay a CUDA graph per batch bucket (padded up);
 /// prefill and mixed steps launch directly. Not thread-safe: one engine loop drives it.
 /// </summary>
-public sealed class CudaModelRunner : IModelRunner
+public sealed class CudaModelRunner : IModelRunner, IDeviceMemoryReporter
 {
     private readonly IDisposable? _ownedDevice;
     private readonly ICudaApi _cuda;
@@ -222,6 +223,29 @@ public sealed class CudaModelRunner : IModelRunner
             _workspace?.Dispose();
             _weights?.Dispose();
             _ownedDevice?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The whole device's memory (other processes' included, as nvidia-smi shows it), read on the caller's thread:
+    /// the driver makes the context current there, so a metrics scrape never waits for the engine loop.
+    /// </summary>
+    public DeviceMemory? ReadDeviceMemory()
+    {
+        if (Volatile.Read(ref _disposed))
+        {
+            return null;
+        }
+
+        try
+        {
+            var (free, total) = _cuda.MemoryInfo();
+            return new DeviceMemory(total - free, total);
+        }
+        catch (Exception ex) when (ex is CudaException or ObjectDisposedException)
+        {
+            // Disposed under the scrape, or the device is gone: this sample is skipped.
+            return null;
         }
     }
 

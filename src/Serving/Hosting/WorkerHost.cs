@@ -11,6 +11,7 @@ using LlmQueue.Serving.Redis;
 using LlmQueue.Transport;
 using LlmQueue.Transport.InMemory;
 using LlmQueue.Transport.RabbitMq;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -71,7 +72,11 @@ public static class WorkerHost
         services.AddSingleton(provider => new CancelMemory(
             provider.GetRequiredService<TimeProvider>(),
             TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<TransportOptions>>().Value.CancelMemorySeconds)));
-        services.AddSingleton<ServingMetrics>();
+        // Resolved after EngineStartup built the engine: a GPU runner's memory feeds the device gauges.
+        services.AddSingleton(provider => new ServingMetrics(
+            provider.GetRequiredService<IMeterFactory>(),
+            provider.GetRequiredService<IOptions<TransportOptions>>(),
+            provider.GetRequiredService<IGenerationEngine>().DeviceMemory));
         AddCallbacks(services, builder.Configuration.GetSection(CallbackOptions.SectionName));
         services.AddSingleton<RequestServer>();
 

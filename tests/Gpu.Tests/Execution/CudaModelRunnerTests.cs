@@ -92,4 +92,23 @@ public class CudaModelRunnerTests
         Assert.Contains("GpuMemoryUtilization", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, backend.Fake.Memory.LiveAllocations);
     }
+
+    [Fact]
+    public void Device_memory_it_reports_is_the_drivers_reading_and_stops_after_dispose()
+    {
+        using var checkpoint = Checkpoint.Write(SyntheticModelSpec.Preset("tiny-llama3"));
+        using var backend = new LlmQueue.Gpu.Devices.ReferenceBackend(new LlmQueue.Gpu.Driver.CudaDeviceInfo(0, "fake 256 MiB", 9, 0, 8, 256L << 20, 48 << 10, 227 << 10, 4 << 20, 12080));
+        var runner = new CudaModelRunner(backend, checkpoint.Model, new CudaRunnerSettings(16, MaxBatchTokens: 64, MaxSequences: 8, MemoryUtilization: 0.5));
+        var reporter = Assert.IsAssignableFrom<IDeviceMemoryReporter>(runner);
+
+        var reading = reporter.ReadDeviceMemory();
+
+        Assert.NotNull(reading);
+        Assert.Equal(256L << 20, reading.Value.TotalBytes);
+        Assert.Equal(backend.Fake.Memory.AllocatedBytes, reading.Value.UsedBytes);
+        long kvBytes = (long)runner.KvLargePages * runner.KvLayout.LargePageBytes;
+        Assert.True(reading.Value.UsedBytes > kvBytes, $"{reading.Value.UsedBytes} bytes in use, but the KV cache alone holds {kvBytes}");
+        runner.Dispose();
+        Assert.Null(reporter.ReadDeviceMemory());
+    }
 }

@@ -1,4 +1,4 @@
-namespace LlmQueue.Serving.Operations;
+namespace LlmQueue.Engine.Runners;
 
 /// <summary>Accelerator memory as its runner reports it, in bytes.</summary>
 public readonly record struct DeviceMemory(long UsedBytes, long TotalBytes);
