@@ -125,7 +125,7 @@ public sealed class OperationsEndpointTests(RabbitMqServer broker)
     public async Task With_an_otlp_endpoint_the_request_trace_and_the_metrics_are_exported()
     {
         var queue = NewQueue();
-        using var collector = new OtlpHttpSink(LoopbackPort.Free());
+        using var collector = new OtlpHttpSink();
         await using var producer = await Bed.ConnectProducerAsync();
         var probe = new OperationsProbe(LoopbackPort.Free());
         using var _ = probe;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Integration.Tests.Operations;
 
@@ -10,19 +11,12 @@ namespace LlmQueue.Integration.Tests.Operations;
 /// </summary>
 internal sealed class OtlpHttpSink : IDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentQueue<(string Path, byte[] Body)> _received = new();
-    private readonly Task _serving;
+    private readonly HttpTestServer _server;
 
-    public OtlpHttpSink(int port)
-    {
-        Endpoint = $"http://127.0.0.1:{port}";
-        _listener.Prefixes.Add(Endpoint + "/");
-        _listener.Start();
-        _serving = Task.Run(ServeAsync);
-    }
+    public OtlpHttpSink() => _server = HttpTestServer.Start(KeepAsync);
 
-    public string Endpoint { get; }
+    public string Endpoint => _server.BaseUri.ToString().TrimEnd('/');
 
     /// <summary>Waits for a POST to <paramref name="path"/> whose body holds every one of <paramref name="texts"/>.</summary>
     public async Task WaitForAsync(string path, TimeSpan timeout, params string[] texts)
@@ -37,31 +31,13 @@ internal sealed class OtlpHttpSink : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _listener.Close();
-        _serving.Wait(TimeSpan.FromSeconds(5));
-    }
+    public void Dispose() => _server.Dispose();
 
-    private async Task ServeAsync()
+    private async Task KeepAsync(HttpListenerContext context)
     {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            using var body = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(body);
-            _received.Enqueue((context.Request.Url!.AbsolutePath, body.ToArray()));
-            context.Response.StatusCode = 200;
-            context.Response.Close();
-        }
+        using var body = new MemoryStream();
+        await context.Request.InputStream.CopyToAsync(body);
+        _received.Enqueue((context.Request.Url!.AbsolutePath, body.ToArray()));
+        context.Response.StatusCode = 200;
     }
 }

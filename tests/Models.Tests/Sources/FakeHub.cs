@@ -4,6 +4,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Models.Tests.Sources;
 

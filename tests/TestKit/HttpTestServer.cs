@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace LlmQueue.Models.Tests.Sources;
+namespace LlmQueue.TestKit;
 
-/// <summary>An HttpListener on 127.0.0.1 and a free port, handing each request to a handler.</summary>
-internal sealed class HttpTestServer : IDisposable
+/// <summary>An HttpListener on 127.0.0.1 and a free port, handing each request to a handler (concurrently); the response is closed after it.</summary>
+public sealed class HttpTestServer : IDisposable
 {
     private readonly HttpListener _listener;
     private readonly Func<HttpListenerContext, Task> _handler;
