@@ -80,10 +80,21 @@ internal sealed class BpeModel
             return;
         }
 
+        var bmpIds = _bmpCharIds!;
         for (var start = 0; start < word.Length;)
         {
             var end = _chunker.ChunkEnd(word, start);
-            EncodeChunk(word[start..end], output, pairs, cache);
+
+            // Cuts leave many one-character pieces (punctuation, brackets): a character token is its own result.
+            if (end == start + 1 && bmpIds[word[start]] >= 0)
+            {
+                output.Add(bmpIds[word[start]]);
+            }
+            else
+            {
+                EncodeChunk(word[start..end], output, pairs, cache);
+            }
+
             start = end;
         }
     }
