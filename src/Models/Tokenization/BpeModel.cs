@@ -105,16 +105,22 @@ internal sealed class BpeModel
     /// <summary>Encodes a word, or an independent piece of one, through the cache.</summary>
     private void EncodeChunk(ReadOnlySpan<char> word, List<int> output, PairCache pairs, WordCache cache)
     {
-        // ignore_merges: a word that is a token as a whole is that token; the lookup costs no more than the cache's.
-        if (_ignoreMerges && TryWholeWord(word, out var wholeId))
-        {
-            output.Add(wholeId);
-            return;
-        }
-
         if (cache.TryGet(word, out var cached))
         {
             output.AddRange(cached);
+            return;
+        }
+
+        // ignore_merges: a word that is a token as a whole is that token. Asked after the cache: the vocabulary is
+        // megabytes of slots and strings, the thread's cache is small and hot.
+        if (_ignoreMerges && TryWholeWord(word, out var wholeId))
+        {
+            output.Add(wholeId);
+            if (word.Length <= MaxCachedWordLength)
+            {
+                cache.Add(word, [wholeId]);
+            }
+
             return;
         }
 
