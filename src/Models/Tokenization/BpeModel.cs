@@ -107,7 +107,7 @@ internal sealed class BpeModel
     {
         if (cache.TryGet(word, out var cached))
         {
-            output.AddRange(cached);
+            output.AddRange(cached.AsSpan());
             return;
         }
 
@@ -136,7 +136,7 @@ internal sealed class BpeModel
             cache.Add(word, ids.ToArray());
         }
 
-        output.AddRange(ids);
+        output.AddRange((ReadOnlySpan<int>)ids);
         if (rented is not null)
         {
             ArrayPool<int>.Shared.Return(rented);
