@@ -80,10 +80,21 @@ internal sealed class BpeModel
             return;
         }
 
+        var bmpIds = _bmpCharIds!;
         for (var start = 0; start < word.Length;)
         {
             var end = _chunker.ChunkEnd(word, start);
-            EncodeChunk(word[start..end], output, pairs, cache);
+
+            // Cuts leave many one-character pieces (punctuation, brackets): a character token is its own result.
+            if (end == start + 1 && bmpIds[word[start]] >= 0)
+            {
+                output.Add(bmpIds[word[start]]);
+            }
+            else
+            {
+                EncodeChunk(word[start..end], output, pairs, cache);
+            }
+
             start = end;
         }
     }
@@ -94,16 +105,22 @@ internal sealed class BpeModel
     /// <summary>Encodes a word, or an independent piece of one, through the cache.</summary>
     private void EncodeChunk(ReadOnlySpan<char> word, List<int> output, PairCache pairs, WordCache cache)
     {
-        // ignore_merges: a word that is a token as a whole is that token; the lookup costs no more than the cache's.
-        if (_ignoreMerges && TryWholeWord(word, out var wholeId))
+        if (cache.TryGet(word, out var cached))
         {
-            output.Add(wholeId);
+            output.AddRange(cached.AsSpan());
             return;
         }
 
-        if (cache.TryGet(word, out var cached))
+        // ignore_merges: a word that is a token as a whole is that token. Asked after the cache: the vocabulary is
+        // megabytes of slots and strings, the thread's cache is small and hot.
+        if (_ignoreMerges && TryWholeWord(word, out var wholeId))
         {
-            output.AddRange(cached);
+            output.Add(wholeId);
+            if (word.Length <= MaxCachedWordLength)
+            {
+                cache.Add(word, [wholeId]);
+            }
+
             return;
         }
 
@@ -119,7 +136,7 @@ internal sealed class BpeModel
             cache.Add(word, ids.ToArray());
         }
 
-        output.AddRange(ids);
+        output.AddRange((ReadOnlySpan<int>)ids);
         if (rented is not null)
         {
             ArrayPool<int>.Shared.Return(rented);

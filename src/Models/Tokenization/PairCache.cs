@@ -3,14 +3,15 @@ using System.Runtime.CompilerServices;
 namespace LlmQueue.Models.Tokenization;
 
 /// <summary>
-/// A small direct-mapped cache of merge-table answers, one per thread (in <see cref="TokenizerScratch"/>), that
-/// fits in the L1/L2 data cache. Word after word BPE asks about the same few thousand pairs (letter pairs,
-/// runs of '▁' or spaces), while the table itself is 4-16 MB and answers from far memory; absent pairs are
-/// cached too. It serves one table at a time and is emptied when a thread switches tokenizers.
+/// A direct-mapped cache of merge-table answers, one per thread (in <see cref="TokenizerScratch"/>), of 256 KB,
+/// which stays in a core's L2 cache. Word after word BPE asks about the same pairs (letter pairs, runs of '▁'
+/// or spaces), while the table itself is 4-16 MB and answers from far memory; absent pairs are cached too. On
+/// Gemma 3 and the repository's source (a cold pass), 2k entries missed 36% of lookups, these 16k 19%. It
+/// serves one table at a time and is emptied when a thread switches tokenizers.
 /// </summary>
 internal sealed class PairCache
 {
-    private const int Bits = 11;
+    private const int Bits = 14;
     private static readonly MergeRule s_none = new(int.MaxValue, -1);
 
     private readonly Entry[] _entries = new Entry[1 << Bits];

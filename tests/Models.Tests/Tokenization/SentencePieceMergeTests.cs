@@ -8,14 +8,15 @@ namespace LlmQueue.Models.Tests.Tokenization;
 /// SentencePiece-style words (spaces normalized to '▁', no pre-token split) against a straightforward BPE
 /// written here: the whole word, lowest rank first, leftmost on ties, one rescan per merge. The vocabulary has
 /// merges that join a character with a following '▁' (". ▁", "b ▁"), where cutting the word would be wrong,
-/// and runs of '▁' ("▁ ▁", "▁▁ ab").
+/// and runs of '▁' ("▁ ▁", "▁▁ ab"), and one that joins a letter with punctuation ("c ."), where a cut between
+/// two characters would be wrong; no token contains "ca" or "ba", so words are cut there.
 /// </summary>
 public class SentencePieceMergeTests
 {
     private static readonly string[][] s_merges =
     [
         ["a", "b"], ["▁", "▁"], [".", "▁"], ["▁", "ab"], ["ab", "c"], [".▁", "ab"], ["▁▁", "ab"],
-        ["c", "c"], ["a", "a"], ["aa", "a"], ["b", "▁"], ["▁ab", "c"],
+        ["c", "c"], ["a", "a"], ["aa", "a"], ["b", "▁"], ["▁ab", "c"], ["c", "."],
     ];
 
     private static readonly string[] s_vocabulary =
@@ -40,9 +41,29 @@ public class SentencePieceMergeTests
     [InlineData("ab abc", new[] { "ab", "▁abc" })]
     [InlineData("b b", new[] { "b▁", "b" })]
     [InlineData("c  ab", new[] { "c", "▁▁ab" })]
-    public void Merges_across_a_word_mark_are_kept(string text, string[] expectedTokens)
+    [InlineData("bc.", new[] { "b", "c." })]
+    [InlineData("cab", new[] { "c", "ab" })]
+    public void Merges_across_a_possible_cut_are_kept(string text, string[] expectedTokens)
     {
         Assert.Equal(expectedTokens, s_tokenizer.Encode(text, addSpecialTokens: false).Select(id => s_tokenizer.IdToToken(id)));
+    }
+
+    [Fact]
+    public void Words_are_cut_only_between_characters_no_token_joins()
+    {
+        var chunker = SentencePieceChunker.TryCreate(
+            new VocabTable([.. s_vocabulary.Select((token, id) => new KeyValuePair<string, int>(token, id))]))!;
+        const string word = "ab▁cab.c.";
+        var pieces = new List<string>();
+        for (var start = 0; start < word.Length;)
+        {
+            var end = chunker.ChunkEnd(word, start);
+            pieces.Add(word[start..end]);
+            start = end;
+        }
+
+        // "b▁", "ab" and "c." occur in tokens; "▁c", "ca", "b." and ".c" do not.
+        Assert.Equal(["ab▁", "c", "ab", ".", "c."], pieces);
     }
 
     [Fact]
