@@ -6,6 +6,7 @@ using LlmQueue.Serving.Redis;
 using LlmQueue.Transport;
 using LlmQueue.Transport.InMemory;
 using LlmQueue.Transport.RabbitMq;
+using LlmQueue.Transport.ServiceBus;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -81,6 +82,9 @@ public static class WorkerHost
         {
             case TransportKind.RabbitMq:
                 services.AddRabbitMqWorkerTransport(section.GetSection(RabbitMqOptions.SectionName), SettingsOf);
+                break;
+            case TransportKind.ServiceBus:
+                services.AddServiceBusWorkerTransport(section.GetSection(ServiceBusOptions.SectionName), SettingsOf);
                 break;
             default:
                 services.TryAddSingleton<InMemoryBroker>();
