@@ -34,7 +34,8 @@ public sealed class ServiceBusTestBed : ITransportTestBed, IAsyncDisposable
         RequestQueueOptions = requestQueueOptions ?? new ServiceBusTestEntityOptions { LockDuration = TimeSpan.FromSeconds(5), MaxDeliveryCount = 10 };
         // Premium-sized messages: the conformance suite sends a 2 MiB body to see it refused by the worker, not the broker.
         Broker = ServiceBusTestBroker.Start(new ServiceBusTestBrokerOptions { MaxMessageSizeBytes = 4 << 20 });
-        Broker.CreateQueue(ReplyQueue, new ServiceBusTestEntityOptions { RequiresSession = true, LockDuration = TimeSpan.FromSeconds(30) });
+        // The longest lock Service Bus allows: raw producers hold their session for a whole test without renewing it.
+        Broker.CreateQueue(ReplyQueue, new ServiceBusTestEntityOptions { RequiresSession = true, LockDuration = TimeSpan.FromMinutes(5) });
         Broker.CreateTopic(CancelTopic);
         Broker.CreateSubscription(CancelTopic, CancelSubscription);
         _inspector = new ServiceBusClient(Broker.ConnectionString);
