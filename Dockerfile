@@ -12,7 +12,14 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 # Every project the worker references, directly or not (tests/Infra.Tests checks this list against the
 # ProjectReference graph of src/Worker/Worker.csproj).
 COPY src/Contracts/Contracts.csproj src/Contracts/
+COPY src/Models/Models.csproj src/Models/
 COPY src/Engine/Engine.csproj src/Engine/
+COPY src/Engine.Cpu/Engine.Cpu.csproj src/Engine.Cpu/
+COPY src/Gpu/Gpu.csproj src/Gpu/
+COPY src/Transport/Transport.csproj src/Transport/
+COPY src/Transport.InMemory/Transport.InMemory.csproj src/Transport.InMemory/
+COPY src/Transport.RabbitMq/Transport.RabbitMq.csproj src/Transport.RabbitMq/
+COPY src/Serving/Serving.csproj src/Serving/
 COPY src/Worker/Worker.csproj src/Worker/
 RUN dotnet restore src/Worker/Worker.csproj --runtime linux-x64
 COPY src/ src/

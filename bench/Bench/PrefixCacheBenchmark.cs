@@ -1,4 +1,5 @@
 using LlmQueue.Engine;
+using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.Sampling;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -17,8 +18,8 @@ internal static class PrefixCacheBenchmark
         var prefixLength = smoke ? 64 : 2000;
         var repeats = smoke ? 1 : 5;
         var model = smoke ? "tiny" : "small-100m";
-        await using var engine = EngineFactory.Create(
-            new EngineOptions { SyntheticModel = model, KvCacheMiB = 512, MaxBatchTokens = 512 }, NullLoggerFactory.Instance);
+        await using var engine = await EngineFactory.CreateAsync(
+            new EngineOptions { SyntheticModel = model, KvCacheMiB = 512, MaxBatchTokens = 512, Device = EngineDevices.Cpu }, [new CpuBackend()], NullLoggerFactory.Instance);
         var random = new Random(42);
         var cold = new List<double>();
         var warm = new List<double>();

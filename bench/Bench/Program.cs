@@ -1,6 +1,6 @@
 using LlmQueue.Bench;
 
-// Usage: bench decode|queue|kvpool|prefix|remote|tokenizer [--smoke] [--rabbitmq host:port] [--redis host:port] [--model name].
+// Usage: bench decode|queue|callbacks|kvpool|prefix|remote|tokenizer|sampling [--smoke] [--rabbitmq host:port] [--redis host:port] [--model name].
 // --smoke runs a tiny version (for CI), not a measurement.
 var smoke = args.Contains("--smoke");
 var rabbitMq = Option("--rabbitmq");
@@ -24,14 +24,20 @@ switch (which)
     case "remote":
         await RemotePrefixBenchmark.RunAsync(smoke, redis, model ?? (smoke ? "tiny" : "small-100m"), Console.Out);
         return 0;
+    case "sampling":
+        SamplingBenchmark.Run(smoke, Console.Out);
+        return 0;
     case "tokenizer":
         TokenizerBenchmark.Run(smoke, Console.Out);
         return 0;
     case "queue":
         await QueueBenchmark.RunAsync(smoke, rabbitMq, Console.Out);
         return 0;
+    case "callbacks":
+        await CallbackBenchmark.RunAsync(smoke, Console.Out);
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, kvpool, prefix, remote or tokenizer");
+        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, callbacks, kvpool, prefix, remote, tokenizer or sampling");
         return 2;
 }
 

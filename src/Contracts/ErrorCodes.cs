@@ -21,6 +21,9 @@ public static class ErrorCodes
     /// <summary>The request's deadline passed before it started.</summary>
     public const string DeadlineExceeded = "deadline_exceeded";
 
+    /// <summary>The generated text broke a rule the request set (sampling.invalidUtf8 "error"); not retried.</summary>
+    public const string InvalidOutput = "invalid_output";
+
     /// <summary>The worker failed while serving the request; details are in its log.</summary>
     public const string Internal = "internal_error";
 }

@@ -11,6 +11,9 @@ public sealed record GenerateCompleted
 
     public IReadOnlyList<int> TokenIds { get; init; } = [];
 
+    /// <summary>One entry per generated token when the request set sampling.logprobs; null otherwise.</summary>
+    public IReadOnlyList<TokenLogprob>? Logprobs { get; init; }
+
     /// <summary>stop, length, cancelled or deadline (see <see cref="FinishReasons"/>).</summary>
     public string FinishReason { get; init; } = "";
 

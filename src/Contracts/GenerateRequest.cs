@@ -15,6 +15,13 @@ public sealed record GenerateRequest
 
     public string? Prompt { get; init; }
 
+    /// <summary>
+    /// Only with <see cref="Prompt"/>: true makes special-token strings in it (e.g. "&lt;|im_start|&gt;") control
+    /// tokens, as Hugging Face's encode does, for producers that render chat templates themselves. Default false:
+    /// they are encoded as the text they are. Chat <see cref="Messages"/> content is always encoded as text.
+    /// </summary>
+    public bool ParseSpecialTokens { get; init; }
+
     public IReadOnlyList<ChatMessage>? Messages { get; init; }
 
     public IReadOnlyList<int>? PromptTokenIds { get; init; }
@@ -31,10 +38,13 @@ public sealed record GenerateRequest
     public string? CacheSalt { get; init; }
 
     /// <summary>
-    /// Queue name for replies, for producers without a MassTransit envelope. When absent the
-    /// envelope's ResponseAddress (or the AMQP reply_to property) is used.
+    /// Queue name for replies. When absent, a MassTransit envelope's responseAddress or the transport's own reply
+    /// address (AMQP reply_to, Service Bus ReplyTo) is used.
     /// </summary>
     public string? ReplyTo { get; init; }
+
+    /// <summary>An HTTP endpoint that receives the result (signed), beside or instead of a reply queue.</summary>
+    public ResultCallback? Callback { get; init; }
 
     /// <summary>Absolute time after which the worker stops generating (FinishReason deadline).</summary>
     public DateTimeOffset? Deadline { get; init; }

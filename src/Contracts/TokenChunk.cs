@@ -16,4 +16,7 @@ public sealed record TokenChunk
     public string TextDelta { get; init; } = "";
 
     public IReadOnlyList<int> TokenIds { get; init; } = [];
+
+    /// <summary>One entry per token of <see cref="TokenIds"/> when the request set sampling.logprobs; null otherwise.</summary>
+    public IReadOnlyList<TokenLogprob>? Logprobs { get; init; }
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using LlmQueue.Engine.Sampling;
+using LlmQueue.Engine.Runners;
 using LlmQueue.Engine.Scheduling;
-using LlmQueue.Engine.Tokenization;
+using LlmQueue.Models.Tokenization;
 
 namespace LlmQueue.Engine;
 
@@ -14,18 +14,20 @@ internal sealed class ActiveRequest
 
     private readonly TaskCompletionSource<GenerationResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<int> _outputTokens = [];
+    private readonly List<TokenLogprob>? _logprobs;
     private readonly Action<string> _onFinished;
     private long _scheduledAt;
     private long _firstTokenAt;
 
     /// <param name="onFinished">Runs before the result is published, so whoever awaits it sees the engine without the request.</param>
-    public ActiveRequest(GenerationRequest request, EngineSequence sequence, SequenceSampler sampler, OutputTextStream text, Action<string> onFinished)
+    public ActiveRequest(GenerationRequest request, EngineSequence sequence, SamplingParameters sampling, OutputTextStream text, Action<string> onFinished)
     {
         _onFinished = onFinished;
         Request = request;
         Sequence = sequence;
-        Sampler = sampler;
+        Sampling = sampling;
         Text = text;
+        _logprobs = sampling.WantsLogprobs ? [] : null;
         Handle = new GenerationHandle(request.RequestId, _deltas.Reader, _completion.Task);
     }
 
@@ -33,7 +35,8 @@ internal sealed class ActiveRequest
 
     public EngineSequence Sequence { get; }
 
-    public SequenceSampler Sampler { get; }
+    /// <summary>What the runner samples this request's rows with (the seed already chosen).</summary>
+    public SamplingParameters Sampling { get; }
 
     public OutputTextStream Text { get; }
 
@@ -49,8 +52,8 @@ internal sealed class ActiveRequest
         }
     }
 
-    /// <summary>Records a generated token (already appended to the sequence) and publishes its text.</summary>
-    public void Emit(int token, string textDelta)
+    /// <summary>Records a generated token (already appended to the sequence) and publishes its text (and logprobs, when asked).</summary>
+    public void Emit(int token, string textDelta, TokenLogprob? logprob)
     {
         if (_firstTokenAt == 0)
         {
@@ -58,7 +61,12 @@ internal sealed class ActiveRequest
         }
 
         _outputTokens.Add(token);
-        _deltas.Writer.TryWrite(new GenerationDelta([token], textDelta));
+        if (logprob is not null)
+        {
+            _logprobs?.Add(logprob);
+        }
+
+        _deltas.Writer.TryWrite(new GenerationDelta([token], textDelta, logprob is null ? null : [logprob]));
     }
 
     /// <summary>Publishes text released without a new token (held-back text flushed at the end).</summary>
@@ -82,6 +90,7 @@ internal sealed class ActiveRequest
             FinishReason = reason,
             Text = Text.Text,
             TokenIds = _outputTokens.ToArray(),
+            Logprobs = _logprobs?.ToArray(),
             PromptTokens = Sequence.PromptLength,
             CachedPromptTokens = Sequence.CachedPromptTokens ?? 0,
             CompletionTokens = _outputTokens.Count,

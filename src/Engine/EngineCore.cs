@@ -1,22 +1,22 @@
-using LlmQueue.Engine.Models;
+using LlmQueue.Engine.Runners;
 using LlmQueue.Engine.Scheduling;
+using LlmQueue.Models.Tokenization;
 
 namespace LlmQueue.Engine;
 
 /// <summary>
-/// One engine step, like vLLM's EngineCore.step: schedule, run the model, sample, update, publish.
+/// One engine step, like vLLM's EngineCore.step: schedule, run the model (which samples), update, publish.
+/// Stop checks, EOS, max tokens and detokenization stay here on the host: they need only token ids.
 /// Single-threaded; <see cref="GenerationEngine"/> owns the thread and the inbox.
 /// </summary>
-internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int contextLength, IReadOnlySet<int> eosTokenIds)
+internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int contextLength, IReadOnlySet<int> eosTokenIds, ITokenizer tokenizer)
 {
     private readonly Dictionary<string, ActiveRequest> _active = new(StringComparer.Ordinal);
     private readonly ForwardBatch _batch = new();
     private readonly List<(ActiveRequest Request, bool Samples)> _stepRequests = [];
-    private readonly int _vocabSize = runner.Config.VocabSize;
     private readonly int _kvTypes = runner.KvLayout.TypeCount;
     private int[] _tokenScratch = new int[256];
     private int[] _tableScratch = new int[256];
-    private float[] _logits = [];
     private long _steps;
     private long _batchSizeSum;
     private int _maxBatchSize;
@@ -84,15 +84,9 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         }
 
         BuildBatch(chunks);
-        var rows = _batch.LogitRows;
-        if (_logits.Length < rows * _vocabSize)
-        {
-            _logits = new float[rows * _vocabSize];
-        }
-
         try
         {
-            runner.Execute(_batch, _logits.AsSpan(0, rows * _vocabSize));
+            runner.Execute(_batch);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -127,7 +121,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
 
     private void BuildBatch(IReadOnlyList<ScheduledChunk> chunks)
     {
-        _batch.Sequences.Clear();
+        _batch.Clear();
         _stepRequests.Clear();
         var tokenTotal = 0;
         var tableTotal = 0;
@@ -146,10 +140,7 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
             var sequence = chunk.Sequence;
             var request = _active[sequence.RequestId];
             request.MarkScheduled();
-            for (var i = 0; i < chunk.TokenCount; i++)
-            {
-                _tokenScratch[tokenOffset + i] = sequence.Tokens[sequence.ComputedTokens + i];
-            }
+            sequence.Tokens.Span.Slice(sequence.ComputedTokens, chunk.TokenCount).CopyTo(_tokenScratch.AsSpan(tokenOffset));
 
             // Every layer type's table, back to back (they have equal lengths).
             var tablesStart = tableOffset;
@@ -160,11 +151,20 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
                 tableOffset += table.Length;
             }
 
-            _batch.Sequences.Add(new SequenceChunk(
+            var sequenceChunk = new SequenceChunk(
                 _tokenScratch.AsMemory(tokenOffset, chunk.TokenCount),
                 sequence.ComputedTokens,
                 _tableScratch.AsMemory(tablesStart, tableOffset - tablesStart),
-                chunk.SamplesToken));
+                chunk.SamplesToken);
+            if (chunk.SamplesToken)
+            {
+                _batch.Add(sequenceChunk, new SamplingRow(request.Sampling, sequence.Tokens, sequence.PromptLength));
+            }
+            else
+            {
+                _batch.Add(sequenceChunk);
+            }
+
             _stepRequests.Add((request, chunk.SamplesToken));
             tokenOffset += chunk.TokenCount;
         }
@@ -182,11 +182,12 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
                 continue;
             }
 
-            var token = request.Sampler.Sample(_logits.AsSpan(row * _vocabSize, _vocabSize));
+            var token = _batch.Outputs.SampledTokens[row];
+            var logprob = request.Sampling.WantsLogprobs ? Logprob(row, token, request.Sampling.Logprobs) : null;
             row++;
             request.Sequence.AppendToken(token);
             _generatedTokens++;
-            var reason = Advance(request, token);
+            var reason = Advance(request, token, logprob);
             if (reason is { } finish)
             {
                 Finish(request, finish);
@@ -194,25 +195,42 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         }
     }
 
+    /// <summary>The row's logprobs from the step's outputs, each candidate with its text.</summary>
+    private TokenLogprob Logprob(int row, int token, int count)
+    {
+        var outputs = _batch.Outputs;
+        var ids = outputs.TopTokenIds(row)[..count];
+        var logprobs = outputs.TopLogprobs(row)[..count];
+        var top = new LogprobCandidate[count];
+        for (var i = 0; i < count; i++)
+        {
+            top[i] = new LogprobCandidate(ids[i], TokenText(ids[i]), logprobs[i]);
+        }
+
+        return new TokenLogprob(token, TokenText(token), outputs.SampledLogprobs[row], top);
+    }
+
+    private string TokenText(int token) => tokenizer.Decode([token]);
+
     /// <summary>Publishes the token's text and says whether the request is done.</summary>
-    private FinishReason? Advance(ActiveRequest request, int token)
+    private FinishReason? Advance(ActiveRequest request, int token, TokenLogprob? logprob)
     {
         var sampling = request.Request.Sampling;
         if ((!sampling.IgnoreEos && eosTokenIds.Contains(token)) || sampling.StopTokenIds.Contains(token))
         {
             // Stop tokens end the output without adding text.
-            request.Emit(token, "");
+            request.Emit(token, "", logprob);
             return FinishReason.Stop;
         }
 
         var (delta, stopped) = request.Text.Append(token);
-        request.Emit(token, delta);
+        request.Emit(token, delta, logprob);
         if (stopped)
         {
             return FinishReason.Stop;
         }
 
-        return request.Sequence.OutputLength >= sampling.MaxTokens || request.Sequence.Tokens.Count >= contextLength
+        return request.Sequence.OutputLength >= sampling.MaxTokens || request.Sequence.Length >= contextLength
             ? FinishReason.Length
             : null;
     }
@@ -223,6 +241,11 @@ internal sealed class EngineCore(IModelRunner runner, Scheduler scheduler, int c
         _active.Remove(request.Request.RequestId);
         scheduler.Remove(request.Sequence);
         request.EmitText(request.Text.Flush());
+        if (error is null && request.Text.HadInvalidUtf8 && request.Request.Sampling.InvalidUtf8 == InvalidUtf8Handling.Error)
+        {
+            (reason, error) = (FinishReason.InvalidOutput, "the generated tokens are not valid UTF-8 (sampling.invalidUtf8 is \"error\").");
+        }
+
         request.Complete(reason, error);
     }
 

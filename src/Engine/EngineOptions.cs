@@ -1,3 +1,7 @@
+using System.Globalization;
+using LlmQueue.Models.Sources;
+using LlmQueue.Models.Synthetic;
+
 namespace LlmQueue.Engine;
 
 /// <summary>Engine configuration (section "Engine" in the worker's settings).</summary>
@@ -41,4 +45,55 @@ public sealed class EngineOptions
 
     /// <summary>Compute threads; 0 = all cores.</summary>
     public int Threads { get; set; }
+
+    /// <summary>
+    /// Which backend runs the model: "cpu", "cuda", or "auto" (CUDA when a registered CUDA backend finds a GPU,
+    /// otherwise the CPU, said in one log line).
+    /// </summary>
+    public string Device { get; set; } = EngineDevices.Auto;
+
+    /// <summary>On a GPU, the fraction of the device memory the worker may fill; the KV cache gets what the weights leave.</summary>
+    public double GpuMemoryUtilization { get; set; } = 0.9;
+
+    /// <summary>Every rule the settings break, each naming its key under <paramref name="section"/>.</summary>
+    public IReadOnlyList<string> Validate(string section = "Engine")
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(ModelPath))
+        {
+            if (string.IsNullOrWhiteSpace(SyntheticModel))
+            {
+                failures.Add($"{section}:SyntheticModel must be set when {section}:ModelPath is empty.");
+            }
+            else if (!SyntheticModelSpec.PresetNames.Contains(SyntheticModel, StringComparer.OrdinalIgnoreCase))
+            {
+                failures.Add($"{section}:SyntheticModel '{SyntheticModel}' is not a preset; expected one of {string.Join(", ", SyntheticModelSpec.PresetNames)}.");
+            }
+        }
+        else if (ModelSource.IsLocalPath(ModelPath) && !Directory.Exists(ModelPath))
+        {
+            failures.Add($"{section}:ModelPath '{ModelPath}' is not an existing folder.");
+        }
+
+        OptionChecks.AddIfNotPositive(failures, section, nameof(BlockSize), BlockSize);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(KvCacheMiB), KvCacheMiB);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(MaxBatchTokens), MaxBatchTokens);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(MaxRunningRequests), MaxRunningRequests);
+        if (Threads < 0)
+        {
+            failures.Add($"{section}:Threads must be >= 0 (0 = all cores), got {Threads}.");
+        }
+
+        if (!EngineDevices.All.Contains(Device, StringComparer.OrdinalIgnoreCase))
+        {
+            failures.Add($"{section}:Device must be one of {string.Join(", ", EngineDevices.All)}, got '{Device}'.");
+        }
+
+        if (!(GpuMemoryUtilization > 0 && GpuMemoryUtilization <= 1))
+        {
+            failures.Add($"{section}:GpuMemoryUtilization must be in (0, 1], got {GpuMemoryUtilization.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        return failures;
+    }
 }

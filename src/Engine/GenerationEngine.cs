@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Sampling;
+using LlmQueue.Engine.Runners;
 using LlmQueue.Engine.Scheduling;
-using LlmQueue.Engine.Templates;
-using LlmQueue.Engine.Tokenization;
+using LlmQueue.Models;
+using LlmQueue.Models.Templates;
+using LlmQueue.Models.Tokenization;
 using Microsoft.Extensions.Logging;
 
 namespace LlmQueue.Engine;
@@ -60,7 +60,9 @@ public sealed class GenerationEngine : IGenerationEngine
         _options = options;
         _logger = logger;
         var fingerprint = modelFingerprint ?? $"{modelName}|{runner.Config}";
-        _kvCache = KvPoolFactory.ForRunner(runner, fingerprint, options.EnablePrefixCaching);
+        // The pool's pages are the runner's KV memory, page for page; the fingerprint roots every block hash, so
+        // blocks are only shared by processes serving the same model.
+        _kvCache = new JengaKvCache(runner.KvLayout, runner.KvLargePages * runner.KvLayout.LargePageBytes, fingerprint, options.EnablePrefixCaching);
         if (remoteTier is not null && options.EnablePrefixCaching)
         {
             _remote = new RemotePrefixConnector(remoteTier, remoteTier.KeysFor(fingerprint), _kvCache, runner, WakeFromLookup, logger);
@@ -69,7 +71,7 @@ public sealed class GenerationEngine : IGenerationEngine
         var contextLength = (int)Math.Min(runner.Config.MaxPositionEmbeddings, runner.KvLayout.MaxSequenceTokens(_kvCache.CapacityBytes));
         Model = new ModelInfo(modelName, contextLength, runner.Config.VocabSize);
         var scheduler = new Scheduler(new SchedulerLimits(options.MaxBatchTokens, options.MaxRunningRequests), _kvCache, _remote);
-        _core = new EngineCore(runner, scheduler, contextLength, runner.Config.EosTokenIds.ToHashSet());
+        _core = new EngineCore(runner, scheduler, contextLength, runner.Config.EosTokenIds.ToHashSet(), tokenizer);
         _stats = Stats();
         _metrics = new EngineMetrics(GetStats, this);
         _loop = new Thread(RunLoop) { IsBackground = true, Name = "llmq-engine" };
@@ -98,8 +100,8 @@ public sealed class GenerationEngine : IGenerationEngine
         var active = new ActiveRequest(
             request,
             sequence,
-            new SequenceSampler(request.Sampling, prompt, Model.VocabSize),
-            new OutputTextStream(_tokenizer, request.Sampling.StopStrings),
+            request.Sampling.ToParameters(),
+            new OutputTextStream(_tokenizer, request.Sampling.StopStrings, request.Sampling.SkipSpecialTokens),
             Forget);
         _submitted.Enqueue(active);
         _wake.Set();

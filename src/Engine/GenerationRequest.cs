@@ -7,7 +7,13 @@ public sealed record GenerationRequest
 {
     public required string RequestId { get; init; }
 
+    /// <summary>When set, must name the model the engine serves (its <see cref="ModelInfo.Name"/>).</summary>
+    public string? Model { get; init; }
+
     public string? Prompt { get; init; }
+
+    /// <summary>With Prompt: special-token strings in it become control tokens (Hugging Face's encode); false: text.</summary>
+    public bool ParseSpecialTokens { get; init; }
 
     public IReadOnlyList<int>? PromptTokenIds { get; init; }
 

@@ -8,6 +8,9 @@ public sealed record GenerationResult
 
     public IReadOnlyList<int> TokenIds { get; init; } = [];
 
+    /// <summary>One entry per generated token when the request asked for logprobs; null otherwise.</summary>
+    public IReadOnlyList<TokenLogprob>? Logprobs { get; init; }
+
     public int PromptTokens { get; init; }
 
     public int CachedPromptTokens { get; init; }

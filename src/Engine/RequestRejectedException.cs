@@ -6,6 +6,7 @@ public enum RejectionReason
     InvalidRequest,
     PromptTooLong,
     DeadlineExceeded,
+    ModelNotFound,
 }
 
 /// <summary>Bad input, found at submit time; the message names the field and the problem.</summary>

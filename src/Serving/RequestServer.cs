@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LlmQueue.Contracts;
 using LlmQueue.Engine;
 using LlmQueue.Serving.Admission;
+using LlmQueue.Serving.Callbacks;
 using LlmQueue.Serving.Options;
 using LlmQueue.Serving.Replies;
 using LlmQueue.Serving.Requests;
@@ -25,6 +26,10 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
     private readonly HeldRequests _held;
     private readonly CancelMemory _cancels;
     private readonly EngineCapacity _capacity;
+    private readonly ICancelBroadcast? _broadcast;
+    private readonly CallbackDispatcher _callbacks;
+    private readonly TimeProvider _time;
+    private readonly bool _relayCancels;
     private readonly IReplyPublisher _publisher;
     private readonly ServingMetrics _metrics;
     private readonly TransportOptions _options;
@@ -36,7 +41,8 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
 
     public RequestServer(
         IGenerationEngine engine, AdmissionGate gate, HeldRequests held, CancelMemory cancels, EngineCapacity capacity, IWorkerTransport transport,
-        ServingMetrics metrics, IOptions<TransportOptions> options, ILogger<RequestServer> logger)
+        CallbackDispatcher callbacks, TimeProvider time, ServingMetrics metrics, IOptions<TransportOptions> options, ILogger<RequestServer> logger,
+        ICancelBroadcast? broadcast = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(options);
@@ -45,6 +51,10 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         _held = held;
         _cancels = cancels;
         _capacity = capacity;
+        _broadcast = broadcast;
+        _callbacks = callbacks;
+        _time = time;
+        _relayCancels = !transport.FansOutCancels;
         _publisher = transport.Replies;
         _metrics = metrics;
         _options = options.Value;
@@ -72,7 +82,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         Enter();
         try
         {
-            _metrics.Received();
+            using var trace = _metrics.Received(message);
             var settlement = await ServeAsync(message).ConfigureAwait(false);
             _metrics.Settled(settlement);
             return settlement;
@@ -86,6 +96,19 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         finally
         {
             Leave();
+        }
+    }
+
+    public async Task<Settlement> HandleCallbackAsync(InboundMessage message)
+    {
+        try
+        {
+            return await _callbacks.HandleRetryAsync(message).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogBug(_logger, ex);
+            return Settlement.Requeue;
         }
     }
 
@@ -108,6 +131,16 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
             return;
         }
 
+        ApplyCancel(requestId);
+        // Other replicas learn of it through the broadcast: relayed when the transport gave it to this replica only.
+        _ = _broadcast?.ShareAsync(requestId, relay: _relayCancels);
+    }
+
+    /// <summary>Listens for cancels other replicas relay (the host calls this once at start).</summary>
+    public Task SubscribeToRelayedCancelsAsync() => _broadcast?.SubscribeAsync(ApplyCancel) ?? Task.CompletedTask;
+
+    private void ApplyCancel(string requestId)
+    {
         // Remember first: a request that arrives later is answered cancelled. Then flag a held request before asking
         // the engine, so a consumer submitting meanwhile sees one of the two (see AdmitAsync).
         _cancels.Remember(requestId);
@@ -127,29 +160,40 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         var route = ReplyRouting.Resolve(message, decoded, _publisher);
         // Sends stop only when the delivery is lost; generation also stops at the drain timeout.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token, message.Lost);
-        IReplyChannel? replies = route.Address is { } address
+        IReplyChannel? queue = route.Address is { } address
             ? new QueueReplyChannel(_publisher, address, decoded.Format, decoded.RequestId, s_replyTimeout)
             : null;
 
         if (decoded.Failure is { } failure)
         {
             LogUnreadable(_logger, decoded.RequestId, failure.Code, failure.Message);
-            await TrySendAsync(replies, failure with { RequestId = decoded.RequestId, Attempt = attempt }, message.Lost).ConfigureAwait(false);
+            await TrySendAsync(queue, failure with { RequestId = decoded.RequestId, Attempt = attempt }, message.Lost).ConfigureAwait(false);
             return Settlement.DeadLetter(failure.Code, failure.Message);
         }
 
         var request = decoded.Request!;
-        if (route.Problem is { } problem)
+        var callbackProblem = request.Callback is { } requested ? CheckCallback(requested) : null;
+        var callback = request.Callback is { } wanted && callbackProblem is null
+            ? new CallbackReplyChannel(_callbacks, wanted, request.RequestId, _time)
+            : null;
+        if ((route.Problem ?? callbackProblem) is { } problem)
         {
             LogBadReplyAddress(_logger, request.RequestId, problem);
-            var answered = await TrySendAsync(replies, Failed(request.RequestId, attempt, ErrorCodes.InvalidRequest, problem), message.Lost).ConfigureAwait(false);
-            return answered ? Settlement.Complete : Settlement.DeadLetter("invalid_reply_address", problem);
+            var answered = await TrySendAsync(queue ?? callback, Failed(request.RequestId, attempt, ErrorCodes.InvalidRequest, problem), message.Lost).ConfigureAwait(false);
+            return answered ? Settlement.Complete : Settlement.DeadLetter(route.Problem is null ? "invalid_callback" : "invalid_reply_address", problem);
         }
 
+        IReplyChannel? replies = (queue, callback) switch
+        {
+            (null, null) => null,
+            ({ } q, null) => q,
+            (null, { } c) => c,
+            ({ } q, { } c) => new FanOutReplyChannel([q, c]),
+        };
         if (replies is null)
         {
             LogNoReplyAddress(_logger, request.RequestId);
-            return Settlement.DeadLetter("no_reply_address", "The request names no reply address (replyTo, ResponseAddress or the transport's reply_to).");
+            return Settlement.DeadLetter("no_reply_address", "The request names no reply address (replyTo, callback, ResponseAddress or the transport's reply_to).");
         }
 
         try
@@ -159,8 +203,9 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         catch (ReplyUndeliverableException ex)
         {
             _metrics.Undeliverable();
-            LogUndeliverable(_logger, request.RequestId, route.Address!.ToString(), ex.Message);
-            return Settlement.DeadLetter("reply_undeliverable", $"Replies to {route.Address} cannot be delivered: {ex.Message}");
+            var target = route.Address?.ToString() ?? request.Callback?.Url ?? "";
+            LogUndeliverable(_logger, request.RequestId, target, ex.Message);
+            return Settlement.DeadLetter("reply_undeliverable", $"Replies to {target} cannot be delivered: {ex.Message}");
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -183,7 +228,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
     private async Task<Settlement> ServeRequestAsync(
         GenerateRequest request, int attempt, IReplyChannel replies, long received, CancellationToken stop, CancellationToken lost)
     {
-        if (_cancels.WasCancelled(request.RequestId))
+        if (_cancels.WasCancelled(request.RequestId) || (_broadcast is not null && await _broadcast.WasCancelledAsync(request.RequestId).ConfigureAwait(false)))
         {
             await replies.SendAsync(ReplyMapper.ToCompleted(request.RequestId, attempt, new GenerationResult { FinishReason = FinishReason.Cancelled }), lost)
                 .ConfigureAwait(false);
@@ -194,12 +239,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         _capacity.EnteredAdmission();
         try
         {
-            handle = await AdmitAsync(RequestMapper.Map(request, _engine.Model, received), stop).ConfigureAwait(false);
-        }
-        catch (InvalidRequestException ex)
-        {
-            await replies.SendAsync(Failed(request.RequestId, attempt, ex.Code, ex.Message), lost).ConfigureAwait(false);
-            return Settlement.Complete;
+            handle = await AdmitAsync(RequestMapper.Map(request, received), stop).ConfigureAwait(false);
         }
         catch (RequestRejectedException ex)
         {
@@ -221,6 +261,12 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
             return Settlement.Requeue;
         }
 
+        if (result.FinishReason == FinishReason.InvalidOutput)
+        {
+            await replies.SendAsync(Failed(request.RequestId, attempt, ErrorCodes.InvalidOutput, result.ErrorMessage ?? "invalid output"), lost).ConfigureAwait(false);
+            return Settlement.Complete;
+        }
+
         if (result.FinishReason == FinishReason.Error)
         {
             throw new InvalidOperationException($"The engine failed while generating: {result.ErrorMessage}");
@@ -229,6 +275,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         await replies.SendAsync(ReplyMapper.ToCompleted(request.RequestId, attempt, result), lost).ConfigureAwait(false);
         LogFinished(_logger, request.RequestId, attempt, ReplyMapper.ToFinishReason(result.FinishReason), result.PromptTokens,
             result.CachedPromptTokens, result.CompletionTokens, result.TtftMs, result.DecodeTokensPerSec);
+        _metrics.Finished(request.RequestId, result, received);
         return Settlement.Complete;
     }
 
@@ -265,11 +312,13 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         try
         {
             var seq = 0;
+            var tokens = _metrics.StartTokenClock();
 
             // Deltas are read even when not streamed so the engine never waits on a full channel; the engine
             // completes the channel after a cancel, so the read needs no token.
             await foreach (var delta in handle.Deltas.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
+                tokens.Observe(delta.TokenIds.Count);
                 if (stream)
                 {
                     await replies.SendAsync(ReplyMapper.ToChunk(handle.RequestId, attempt, seq++, delta), lost).ConfigureAwait(false);
@@ -305,6 +354,17 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
             LogFailureReplyLost(_logger, failure.RequestId, failure.Code, ex.Message);
             return false;
         }
+    }
+
+    private string? CheckCallback(ResultCallback callback)
+    {
+        if (_callbacks.CheckUrl(callback.Url) is { } problem)
+        {
+            return problem + ".";
+        }
+
+        var unknown = callback.Events?.FirstOrDefault(e => e is not (CallbackEvents.Completed or CallbackEvents.Failed or CallbackEvents.Cancelled));
+        return unknown is null ? null : $"callback.events: '{unknown}' is not one of completed, failed, cancelled.";
     }
 
     private static GenerateFailed Failed(string requestId, int attempt, string code, string text) =>

@@ -3,8 +3,13 @@ using System.Collections.Concurrent;
 namespace LlmQueue.Transport.InMemory;
 
 /// <summary>The worker on an <see cref="InMemoryBroker"/>: its request queue, a cancel queue of its own, replies to client queues.</summary>
-public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTransportSettings settings) : IWorkerTransport, IReplyPublisher
+/// <param name="time">Clock of scheduled messages (tests move a fake one).</param>
+public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTransportSettings settings, TimeProvider? time = null) : IWorkerTransport, IReplyPublisher
 {
+    /// <summary>Callback deliveries served at once (each is one HTTP POST).</summary>
+    private const int CallbackConcurrency = 8;
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly CancellationTokenSource _stopReceiving = new();
     private readonly string _cancelQueue = $"{settings.CancelTopic}-{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<Task, byte> _loops = new();
@@ -26,7 +31,14 @@ public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTranspo
         broker.DeclareQueue(settings.ErrorQueue);
         var cancels = broker.DeclareQueue(_cancelQueue);
         broker.Subscribe(settings.CancelTopic, cancels);
-        Track(Task.Run(() => ReceiveRequestsAsync(requests, handler), CancellationToken.None));
+        Track(Task.Run(() => ReceiveAsync(requests, settings.ErrorQueue, settings.MaxInFlight, handler.HandleRequestAsync), CancellationToken.None));
+        if (settings.CallbackQueue is { } callbackQueue)
+        {
+            var callbacks = broker.DeclareQueue(callbackQueue);
+            broker.DeclareQueue(settings.CallbackErrorQueue!);
+            Track(Task.Run(() => ReceiveAsync(callbacks, settings.CallbackErrorQueue!, CallbackConcurrency, handler.HandleCallbackAsync), CancellationToken.None));
+        }
+
         Track(Task.Run(() => ReceiveCancelsAsync(cancels, handler), CancellationToken.None));
         _health = TransportHealth.Now(TransportState.Receiving);
         return Task.CompletedTask;
@@ -62,9 +74,28 @@ public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTranspo
         _stopReceiving.Dispose();
     }
 
-    private async Task ReceiveRequestsAsync(InMemoryEntity queue, IDeliveryHandler handler)
+    public Task ScheduleAsync(string queue, OutboundMessage message, TimeSpan delay, CancellationToken cancellationToken)
     {
-        using var slots = new SemaphoreSlim(settings.MaxInFlight, settings.MaxInFlight);
+        broker.DeclareQueue(queue);
+        Track(Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(delay, _time, _stopReceiving.Token).ConfigureAwait(false);
+                broker.TrySend(queue, message);
+            }
+            catch (OperationCanceledException)
+            {
+                // Not durable: an in-process broker loses what is scheduled when the worker stops.
+            }
+        }, CancellationToken.None));
+        return Task.CompletedTask;
+    }
+
+    private async Task ReceiveAsync(InMemoryEntity queue, string errorQueue, int concurrency, Func<InboundMessage, Task<Settlement>> handle)
+    {
+        // Not disposed when the loop ends: deliveries still in flight release their slot later.
+        var slots = new SemaphoreSlim(concurrency, concurrency);
         var stop = _stopReceiving.Token;
         try
         {
@@ -77,8 +108,8 @@ public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTranspo
                 {
                     try
                     {
-                        var settlement = await handler.HandleRequestAsync(ToInbound(stored)).ConfigureAwait(false);
-                        Settle(queue, stored, settlement);
+                        var settlement = await handle(ToInbound(stored)).ConfigureAwait(false);
+                        Settle(queue, errorQueue, stored, settlement);
                     }
                     finally
                     {
@@ -113,30 +144,30 @@ public sealed class InMemoryWorkerTransport(InMemoryBroker broker, WorkerTranspo
         }
     }
 
-    private void Settle(InMemoryEntity queue, StoredMessage stored, Settlement settlement)
+    private void Settle(InMemoryEntity queue, string errorQueue, StoredMessage stored, Settlement settlement)
     {
         switch (settlement.Kind)
         {
             case SettlementKind.Requeue when stored.DeliveryCount >= settings.MaxDeliveries:
-                DeadLetter(stored.Message, "max_deliveries", $"delivered {stored.DeliveryCount} times without being settled");
+                DeadLetter(errorQueue, stored.Message, "max_deliveries", $"delivered {stored.DeliveryCount} times without being settled");
                 break;
             case SettlementKind.Requeue:
                 queue.TryEnqueue(stored with { DeliveryCount = stored.DeliveryCount + 1 });
                 break;
             case SettlementKind.DeadLetter:
-                DeadLetter(stored.Message, settlement.Reason ?? "dead_lettered", settlement.Description ?? "");
+                DeadLetter(errorQueue, stored.Message, settlement.Reason ?? "dead_lettered", settlement.Description ?? "");
                 break;
         }
     }
 
-    private void DeadLetter(OutboundMessage message, string reason, string description)
+    private void DeadLetter(string errorQueue, OutboundMessage message, string reason, string description)
     {
         var headers = new Dictionary<string, string>(message.Headers, StringComparer.Ordinal)
         {
             [MessageHeaders.DeadLetterReason] = reason,
             [MessageHeaders.DeadLetterDescription] = description,
         };
-        broker.TrySend(settings.ErrorQueue, message with { Headers = headers });
+        broker.TrySend(errorQueue, message with { Headers = headers });
     }
 
     private void Track(Task loop)

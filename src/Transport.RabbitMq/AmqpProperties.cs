@@ -6,7 +6,8 @@ namespace LlmQueue.Transport.RabbitMq;
 /// <summary>Between AMQP basic properties and the transport's message shapes.</summary>
 internal static class AmqpProperties
 {
-    public static BasicProperties ToBasicProperties(OutboundMessage message)
+    /// <param name="expiration">Per-message TTL (the delay of a scheduled message), or null.</param>
+    public static BasicProperties ToBasicProperties(OutboundMessage message, TimeSpan? expiration = null)
     {
         var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (name, value) in message.Headers)
@@ -24,6 +25,7 @@ internal static class AmqpProperties
             ReplyTo = message.ReplyTo,
             DeliveryMode = message.Durable ? DeliveryModes.Persistent : DeliveryModes.Transient,
             Headers = headers,
+            Expiration = expiration is { } ttl ? ((long)Math.Max(0, ttl.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
         };
     }
 

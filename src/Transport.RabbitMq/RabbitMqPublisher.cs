@@ -17,14 +17,15 @@ internal sealed class RabbitMqPublisher(RabbitMqOptions options, string clientNa
     private bool _disposed;
 
     /// <exception cref="ReplyUndeliverableException">No queue takes the message, or the broker refused the address.</exception>
-    public async Task PublishAsync(string exchange, string routingKey, OutboundMessage message, CancellationToken cancellationToken)
+    /// <param name="expiration">Per-message TTL (a scheduled message's delay in its wait queue), or null.</param>
+    public async Task PublishAsync(string exchange, string routingKey, OutboundMessage message, CancellationToken cancellationToken, TimeSpan? expiration = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         var slot = (int)((uint)Interlocked.Increment(ref _next) % (uint)_channels.Length);
         var channel = await ChannelAsync(slot, cancellationToken).ConfigureAwait(false);
         try
         {
-            await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, AmqpProperties.ToBasicProperties(message), message.Body, cancellationToken)
+            await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, AmqpProperties.ToBasicProperties(message, expiration), message.Body, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (PublishReturnException ex)

@@ -26,6 +26,44 @@ internal static class RabbitMqTopology
         await channel.ExchangeDeclareAsync(settings.RequestQueue, ExchangeType.Fanout, durable: true, cancellationToken: cancellationToken).ConfigureAwait(false);
         await channel.QueueBindAsync(settings.RequestQueue, settings.RequestQueue, "", cancellationToken: cancellationToken).ConfigureAwait(false);
         await DeclareCancelTopicAsync(channel, settings.CancelTopic, cancellationToken).ConfigureAwait(false);
+        if (settings.CallbackQueue is { } callbacks)
+        {
+            await DeclareCallbackQueuesAsync(channel, callbacks, settings.CallbackErrorQueue!, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Delays RabbitMQ can do without plugins: a wait queue per delay tier, whose messages expire (per-message TTL,
+    /// at most the tier's) into the target queue through dead-lettering. Within a tier messages are published in time
+    /// order with similar delays, so a message waits behind the queue's head by no more than the spread of one tier.
+    /// </summary>
+    public static readonly TimeSpan[] DelayTiers =
+    [
+        TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10), TimeSpan.FromHours(1), TimeSpan.FromHours(6),
+    ];
+
+    /// <summary>The wait queue a message delayed by <paramref name="delay"/> goes to (the smallest tier that holds it).</summary>
+    public static string WaitQueue(string target, TimeSpan delay)
+    {
+        var tier = DelayTiers.FirstOrDefault(t => t >= delay, DelayTiers[^1]);
+        return $"{target}.wait-{(long)tier.TotalSeconds}s";
+    }
+
+    private static async Task DeclareCallbackQueuesAsync(IChannel channel, string callbacks, string errorQueue, CancellationToken cancellationToken)
+    {
+        await channel.QueueDeclareAsync(callbacks, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueDeclareAsync(errorQueue, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (var tier in DelayTiers)
+        {
+            var arguments = new Dictionary<string, object?>
+            {
+                ["x-message-ttl"] = (long)tier.TotalMilliseconds,
+                ["x-dead-letter-exchange"] = "",
+                ["x-dead-letter-routing-key"] = callbacks,
+            };
+            await channel.QueueDeclareAsync(WaitQueue(callbacks, tier), durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+        }
     }
 
     /// <summary>Both sides declare it (same arguments), so neither depends on the other having started.</summary>

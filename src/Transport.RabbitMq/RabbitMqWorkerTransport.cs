@@ -80,8 +80,13 @@ public sealed partial class RabbitMqWorkerTransport : IWorkerTransport, IReplyPu
 
     public string? ValidateQueueName(string queue) => QueueNames.Check(queue, 255);
 
+    public Task ScheduleAsync(string queue, OutboundMessage message, TimeSpan delay, CancellationToken cancellationToken) =>
+        delay <= TimeSpan.Zero
+            ? _publisher.PublishAsync("", queue, message, cancellationToken)
+            : _publisher.PublishAsync("", RabbitMqTopology.WaitQueue(queue, delay), message, cancellationToken, expiration: delay);
+
     /// <summary>RabbitMQ's dead-lettering cannot add a reason: a copy with the reason in headers goes to the error queue instead.</summary>
-    private Task DeadLetterCopyAsync(InboundMessage message, string reason, string description, CancellationToken cancellationToken)
+    private Task DeadLetterCopyAsync(string errorQueue, InboundMessage message, string reason, string description, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         var headers = new Dictionary<string, string>(message.Headers, StringComparer.Ordinal)
@@ -98,7 +103,7 @@ public sealed partial class RabbitMqWorkerTransport : IWorkerTransport, IReplyPu
             ReplyTo = message.ReplyTo,
             Headers = headers,
         };
-        return _publisher.PublishAsync("", _settings.ErrorQueue, copy, cancellationToken);
+        return _publisher.PublishAsync("", errorQueue, copy, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -216,8 +221,13 @@ public sealed partial class RabbitMqWorkerTransport : IWorkerTransport, IReplyPu
         private readonly IConnection _connection;
         private readonly CancellationTokenSource _lost = new();
         private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Callback deliveries held at once (each is one HTTP POST).</summary>
+        private const ushort CallbackPrefetch = 8;
+
         private IChannel _requests = null!;
+        private IChannel? _callbacks;
         private string? _consumerTag;
+        private string? _callbackConsumerTag;
         private volatile bool _stopping;
 
         private ConsumeSession(IConnection connection) => _connection = connection;
@@ -245,11 +255,17 @@ public sealed partial class RabbitMqWorkerTransport : IWorkerTransport, IReplyPu
         public async Task StopConsumingAsync(CancellationToken cancellationToken)
         {
             _stopping = true;
-            if (_consumerTag is { } tag && _requests.IsOpen)
+            await CancelConsumerAsync(_requests, _consumerTag, cancellationToken).ConfigureAwait(false);
+            await CancelConsumerAsync(_callbacks, _callbackConsumerTag, cancellationToken).ConfigureAwait(false);
+        }
+
+        private static async Task CancelConsumerAsync(IChannel? channel, string? consumerTag, CancellationToken cancellationToken)
+        {
+            if (channel is { IsOpen: true } && consumerTag is not null)
             {
                 try
                 {
-                    await _requests.BasicCancelAsync(tag, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await channel.BasicCancelAsync(consumerTag, cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
                 {
@@ -299,28 +315,41 @@ public sealed partial class RabbitMqWorkerTransport : IWorkerTransport, IReplyPu
             };
             await cancels.BasicConsumeAsync(cancelQueue.QueueName, autoAck: true, cancelConsumer, cancellationToken).ConfigureAwait(false);
 
-            var consumer = new AsyncEventingBasicConsumer(_requests);
-            consumer.ReceivedAsync += (_, delivery) => OnRequest(delivery, handler, owner);
-            consumer.UnregisteredAsync += (_, _) => _stopping ? Task.CompletedTask : Close("the broker cancelled the consumer (was the request queue deleted?)");
-            _consumerTag = await _requests.BasicConsumeAsync(settings.RequestQueue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
-        }
-
-        private Task OnRequest(BasicDeliverEventArgs delivery, IDeliveryHandler handler, RabbitMqWorkerTransport owner)
-        {
-            var message = AmqpProperties.ToInbound(delivery.BasicProperties, delivery.Body, delivery.Redelivered, _lost.Token);
-            var tag = delivery.DeliveryTag;
-            // Serve concurrently; the consumer's dispatch loop must not wait for a generation.
-            _ = Task.Run(async () =>
+            _consumerTag = await ConsumeAsync(_requests, settings.RequestQueue, settings.ErrorQueue, handler.HandleRequestAsync, owner, cancellationToken)
+                .ConfigureAwait(false);
+            if (settings.CallbackQueue is { } callbackQueue)
             {
-                var settlement = await handler.HandleRequestAsync(message).ConfigureAwait(false);
-                await SettleAsync(tag, message, settlement, owner).ConfigureAwait(false);
-            }, CancellationToken.None);
-            return Task.CompletedTask;
+                _callbacks = await _connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                _callbacks.ChannelShutdownAsync += (_, e) => Close($"callback channel closed ({e.ReplyCode} {e.ReplyText})");
+                await _callbacks.BasicQosAsync(0, CallbackPrefetch, global: false, cancellationToken).ConfigureAwait(false);
+                _callbackConsumerTag = await ConsumeAsync(_callbacks, callbackQueue, settings.CallbackErrorQueue!, handler.HandleCallbackAsync, owner, cancellationToken)
+                    .ConfigureAwait(false);
+            }
         }
 
-        private async Task SettleAsync(ulong tag, InboundMessage message, Settlement settlement, RabbitMqWorkerTransport owner)
+        private Task<string> ConsumeAsync(
+            IChannel channel, string queue, string errorQueue, Func<InboundMessage, Task<Settlement>> handle, RabbitMqWorkerTransport owner, CancellationToken cancellationToken)
         {
-            if (_lost.IsCancellationRequested || !_requests.IsOpen)
+            var consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += (_, delivery) =>
+            {
+                var message = AmqpProperties.ToInbound(delivery.BasicProperties, delivery.Body, delivery.Redelivered, _lost.Token);
+                var tag = delivery.DeliveryTag;
+                // Serve concurrently; the consumer's dispatch loop must not wait for a generation.
+                _ = Task.Run(async () =>
+                {
+                    var settlement = await handle(message).ConfigureAwait(false);
+                    await SettleAsync(channel, errorQueue, tag, message, settlement, owner).ConfigureAwait(false);
+                }, CancellationToken.None);
+                return Task.CompletedTask;
+            };
+            consumer.UnregisteredAsync += (_, _) => _stopping ? Task.CompletedTask : Close($"the broker cancelled the consumer of {queue} (was the queue deleted?)");
+            return channel.BasicConsumeAsync(queue, autoAck: false, consumer, cancellationToken);
+        }
+
+        private async Task SettleAsync(IChannel channel, string errorQueue, ulong tag, InboundMessage message, Settlement settlement, RabbitMqWorkerTransport owner)
+        {
+            if (_lost.IsCancellationRequested || !channel.IsOpen)
             {
                 // The channel that delivered it is gone: the broker has already put it back.
                 return;
@@ -331,13 +360,13 @@ public sealed partial class RabbitMqWorkerTransport : IWorkerTransport, IReplyPu
                 switch (settlement.Kind)
                 {
                     case SettlementKind.Complete:
-                        await _requests.BasicAckAsync(tag, multiple: false).ConfigureAwait(false);
+                        await channel.BasicAckAsync(tag, multiple: false).ConfigureAwait(false);
                         break;
                     case SettlementKind.Requeue:
-                        await _requests.BasicNackAsync(tag, multiple: false, requeue: true).ConfigureAwait(false);
+                        await channel.BasicNackAsync(tag, multiple: false, requeue: true).ConfigureAwait(false);
                         break;
                     default:
-                        await DeadLetterAsync(tag, message, settlement, owner).ConfigureAwait(false);
+                        await DeadLetterAsync(channel, errorQueue, tag, message, settlement, owner).ConfigureAwait(false);
                         break;
                 }
             }
@@ -347,20 +376,21 @@ public sealed partial class RabbitMqWorkerTransport : IWorkerTransport, IReplyPu
             }
         }
 
-        private async Task DeadLetterAsync(ulong tag, InboundMessage message, Settlement settlement, RabbitMqWorkerTransport owner)
+        private static async Task DeadLetterAsync(IChannel channel, string errorQueue, ulong tag, InboundMessage message, Settlement settlement, RabbitMqWorkerTransport owner)
         {
             try
             {
-                await owner.DeadLetterCopyAsync(message, settlement.Reason ?? "dead_lettered", settlement.Description ?? "", CancellationToken.None).ConfigureAwait(false);
+                await owner.DeadLetterCopyAsync(errorQueue, message, settlement.Reason ?? "dead_lettered", settlement.Description ?? "", CancellationToken.None)
+                    .ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // The copy did not reach the error queue: keep the original; it comes back as a higher attempt.
-                await _requests.BasicNackAsync(tag, multiple: false, requeue: true).ConfigureAwait(false);
+                await channel.BasicNackAsync(tag, multiple: false, requeue: true).ConfigureAwait(false);
                 return;
             }
 
-            await _requests.BasicAckAsync(tag, multiple: false).ConfigureAwait(false);
+            await channel.BasicAckAsync(tag, multiple: false).ConfigureAwait(false);
         }
 
         private Task Close(string reason)

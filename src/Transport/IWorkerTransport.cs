@@ -26,6 +26,12 @@ public interface IWorkerTransport : IAsyncDisposable
     /// </summary>
     Task StartAsync(IDeliveryHandler handler, ITransportCapacity capacity, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Puts <paramref name="message"/> on <paramref name="queue"/> after <paramref name="delay"/>, durably where the broker
+    /// can (the HTTP callback retry queue). Returns once the broker holds it.
+    /// </summary>
+    Task ScheduleAsync(string queue, OutboundMessage message, TimeSpan delay, CancellationToken cancellationToken);
+
     /// <summary>Stops taking new deliveries; those in flight go on and are still settled.</summary>
     Task StopReceivingAsync(CancellationToken cancellationToken);
 }

@@ -15,6 +15,12 @@ public sealed record WorkerTransportSettings
     /// <summary>Deliveries of one message before the broker itself dead-letters it (a poison message that kills the process).</summary>
     public int MaxDeliveries { get; init; } = 5;
 
+    /// <summary>The queue of HTTP callback deliveries waiting to be retried; null when callbacks are not retried durably.</summary>
+    public string? CallbackQueue { get; init; }
+
     /// <summary>The dead-letter queue of <see cref="RequestQueue"/> on brokers that have no built-in one.</summary>
     public string ErrorQueue => RequestQueue + "_error";
+
+    /// <summary>The dead-letter queue of <see cref="CallbackQueue"/> on brokers that have no built-in one.</summary>
+    public string? CallbackErrorQueue => CallbackQueue is null ? null : CallbackQueue + "_error";
 }

@@ -25,6 +25,8 @@ internal sealed class FakeResponder(ResponderScript script, IReplyPublisher repl
         return Settlement.Complete;
     }
 
+    public Task<Settlement> HandleCallbackAsync(InboundMessage message) => Task.FromResult(Settlement.Complete);
+
     public void HandleCancel(InboundMessage message) =>
         script.RecordCancel(ContractCodec.Decode<CancelGeneration>(message.Body, message.ContentType).RequestId);
 }

@@ -19,7 +19,7 @@ public class JsonShapeTests
              "deadline":"2030-01-02T03:04:05+00:00",
              "sampling":{"maxTokens":16,"temperature":0.5,"topP":0.9,"topK":40,"minP":0.05,"seed":7,
                          "stop":["\n\n"],"stopTokenIds":[2],"ignoreEos":true,"presencePenalty":0.1,
-                         "frequencyPenalty":0.2,"repetitionPenalty":1.1}}
+                         "frequencyPenalty":0.2,"repetitionPenalty":1.1,"logprobs":5}}
             """;
 
         var request = JsonSerializer.Deserialize<GenerateRequest>(json, Web)!;
@@ -31,7 +31,7 @@ public class JsonShapeTests
         Assert.Equal((16, 0.5, 0.9, 40, 0.05, 7L), (s.MaxTokens, s.Temperature, s.TopP, s.TopK, s.MinP, s.Seed));
         Assert.Equal(["\n\n"], s.Stop!);
         Assert.Equal([2], s.StopTokenIds!);
-        Assert.Equal((true, 0.1, 0.2, 1.1), (s.IgnoreEos, s.PresencePenalty, s.FrequencyPenalty, s.RepetitionPenalty));
+        Assert.Equal((true, 0.1, 0.2, 1.1, 5), (s.IgnoreEos, s.PresencePenalty, s.FrequencyPenalty, s.RepetitionPenalty, s.Logprobs));
     }
 
     [Fact]
@@ -52,5 +52,22 @@ public class JsonShapeTests
         Assert.Equal("length", doc.RootElement.GetProperty("finishReason").GetString());
         Assert.Equal(3, doc.RootElement.GetProperty("usage").GetProperty("promptTokens").GetInt32());
         Assert.True(doc.RootElement.GetProperty("timings").TryGetProperty("ttftMs", out _));
+    }
+
+    [Fact]
+    public void Logprobs_serialize_per_token_with_their_alternatives()
+    {
+        var chunk = new TokenChunk
+        {
+            RequestId = "r-1",
+            TokenIds = [12],
+            Logprobs = [new TokenLogprob { TokenId = 12, Token = " Paris", Logprob = -0.25f, TopLogprobs = [new TopLogprob { TokenId = 12, Token = " Paris", Logprob = -0.25f }] }],
+        };
+
+        using var doc = JsonDocument.Parse(JsonSerializer.Serialize(chunk, Web));
+
+        var entry = doc.RootElement.GetProperty("logprobs")[0];
+        Assert.Equal((12, " Paris", -0.25), (entry.GetProperty("tokenId").GetInt32(), entry.GetProperty("token").GetString(), entry.GetProperty("logprob").GetDouble()));
+        Assert.Equal(12, entry.GetProperty("topLogprobs")[0].GetProperty("tokenId").GetInt32());
     }
 }

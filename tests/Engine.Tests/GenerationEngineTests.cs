@@ -1,10 +1,12 @@
 using LlmQueue.Engine.Sampling;
-using LlmQueue.Engine.Templates;
+using LlmQueue.Models.Templates;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Engine.Tests;
 
 public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyModelFixture>
 {
+
     private static readonly string[] Prompts =
     [
         "The quick brown fox",
@@ -15,24 +17,8 @@ public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyM
     ];
 
     [Fact]
-    public async Task Batched_decode_gives_the_same_tokens_as_one_request_at_a_time()
-    {
-        var alone = new List<IReadOnlyList<int>>();
-        await using (var engine = model.CreateEngine(maxRunning: 1))
-        {
-            foreach (var (prompt, i) in Prompts.Select((p, i) => (p, i)))
-            {
-                alone.Add((await engine.Submit(Request(prompt, seed: i)).Completion).TokenIds);
-            }
-        }
-
-        await using var batched = model.CreateEngine(maxRunning: 8);
-        var handles = Prompts.Select((p, i) => batched.Submit(Request(p, seed: i))).ToList();
-        var together = await Task.WhenAll(handles.Select(h => h.Completion));
-
-        Assert.Equal(alone, together.Select(r => r.TokenIds));
-        Assert.True(batched.GetStats().MaxBatchSize > 1);
-    }
+    public Task Batched_decode_gives_the_same_tokens_as_one_request_at_a_time() =>
+        EngineScenarios.BatchingKeepsTokensAsync(maxRunning => model.CreateEngine(maxRunning), Prompts, maxTokens: 24);
 
     [Fact]
     public async Task Preemption_by_recompute_does_not_change_outputs()
@@ -124,32 +110,93 @@ public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyM
     [Fact]
     public async Task Cancel_finishes_a_running_request_as_cancelled()
     {
-        await using var engine = model.CreateEngine();
-        var handle = engine.Submit(Request(Prompts[2], seed: 1, maxTokens: 5000 > engine.Model.ContextLength ? engine.Model.ContextLength - 64 : 5000));
+        // The runner holds the engine inside its third step until the cancel is in, so the request is mid-flight.
+        using var cancelled = new ManualResetEventSlim();
+        var runner = new FakeRunner(model.Model.Config, 16, 256);
+        runner.OnLaunch = _ =>
+        {
+            if (runner.Steps == 2)
+            {
+                cancelled.Wait();
+            }
+        };
+        await using var engine = model.CreateEngine(runner: runner);
+        var handle = engine.Submit(Request(Prompts[2], seed: 1, maxTokens: 500));
         await handle.Deltas.ReadAsync();
 
         Assert.True(engine.Cancel(handle.RequestId));
+        cancelled.Set();
         var result = await handle.Completion;
 
         Assert.Equal(FinishReason.Cancelled, result.FinishReason);
+        Assert.InRange(result.CompletionTokens, 1, 3);
         Assert.False(engine.Cancel(handle.RequestId));
     }
 
     [Fact]
     public async Task A_passed_deadline_is_rejected_and_a_running_one_finishes_as_deadline()
     {
-        await using var engine = model.CreateEngine();
+        var deadline = DateTimeOffset.UtcNow.AddMilliseconds(300);
+        // Every step waits until the deadline has passed: the request cannot finish by length first.
+        var runner = new FakeRunner(model.Model.Config, 16, 256)
+        {
+            OnLaunch = _ => SpinWait.SpinUntil(() => DateTimeOffset.UtcNow > deadline),
+        };
+        await using var engine = model.CreateEngine(runner: runner);
         var late = Request(Prompts[0], seed: 1) with { Deadline = DateTimeOffset.UtcNow.AddSeconds(-1) };
         var rejected = Assert.Throws<RequestRejectedException>(() => engine.Submit(late));
         Assert.Equal(RejectionReason.DeadlineExceeded, rejected.Reason);
 
-        var handle = engine.Submit(Request(Prompts[0], seed: 1, maxTokens: engine.Model.ContextLength - 64) with
-        {
-            Deadline = DateTimeOffset.UtcNow.AddMilliseconds(300),
-        });
+        var handle = engine.Submit(Request(Prompts[0], seed: 1, maxTokens: 100) with { Deadline = deadline });
         var result = await handle.Completion;
 
         Assert.Equal(FinishReason.Deadline, result.FinishReason);
+        Assert.True(result.CompletionTokens < 100);
+    }
+
+    [Fact]
+    public async Task A_failing_step_fails_its_requests_and_the_engine_keeps_serving()
+    {
+        var failing = true;
+        var runner = new FakeRunner(model.Model.Config, 16, 256) { FailWhen = _ => failing };
+        await using var engine = model.CreateEngine(runner: runner);
+        var failed = await engine.Submit(Request(Prompts[0], seed: 1)).Completion;
+        failing = false;
+        var served = await engine.Submit(Request(Prompts[0], seed: 1)).Completion;
+
+        Assert.Equal(FinishReason.Error, failed.FinishReason);
+        Assert.Contains("injected step failure", failed.ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(FinishReason.Length, served.FinishReason);
+        Assert.Equal(engine.GetStats().KvCapacityBytes, engine.GetStats().ReclaimableKvBytes);
+    }
+
+    [Fact]
+    public async Task Logprobs_come_back_per_token_with_the_requested_alternatives_and_their_text()
+    {
+        await using var engine = model.CreateEngine();
+        var request = Request(Prompts[1], seed: 2, maxTokens: 6);
+        var handle = engine.Submit(request with { Sampling = request.Sampling with { Logprobs = 3 } });
+        var streamed = new List<TokenLogprob>();
+        await foreach (var delta in handle.Deltas.ReadAllAsync())
+        {
+            Assert.Equal(delta.TokenIds.Count, delta.Logprobs?.Count ?? 0);
+            streamed.AddRange(delta.Logprobs ?? []);
+        }
+
+        var result = await handle.Completion;
+        var plain = await engine.Submit(Request(Prompts[1], seed: 2, maxTokens: 6)).Completion;
+
+        var logprobs = result.Logprobs!;
+        Assert.Equal(result.TokenIds, logprobs.Select(l => l.TokenId));
+        Assert.Equal(streamed, logprobs);
+        Assert.All(logprobs, l =>
+        {
+            Assert.Equal(3, l.TopLogprobs.Count);
+            Assert.Equal(model.Tokenizer.Decode([l.TokenId]), l.Token);
+            Assert.All(l.TopLogprobs, c => Assert.Equal(model.Tokenizer.Decode([c.TokenId]), c.Token));
+        });
+        Assert.Null(plain.Logprobs);
+        Assert.Equal(plain.TokenIds, result.TokenIds);
     }
 
     [Fact]
@@ -187,6 +234,10 @@ public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyM
     [InlineData("promptTokenIds", RejectionReason.InvalidRequest)]
     [InlineData("prompt", RejectionReason.InvalidRequest)]
     [InlineData("prompt too long", RejectionReason.PromptTooLong)]
+    [InlineData("logprobs", RejectionReason.InvalidRequest)]
+    [InlineData("requestId", RejectionReason.InvalidRequest)]
+    [InlineData("messages", RejectionReason.InvalidRequest)]
+    [InlineData("model", RejectionReason.ModelNotFound)]
     public async Task Bad_requests_are_rejected_with_the_problem_named(string field, RejectionReason reason)
     {
         await using var engine = model.CreateEngine();
@@ -198,6 +249,10 @@ public class GenerationEngineTests(TinyModelFixture model) : IClassFixture<TinyM
             "maxTokens" => good with { Sampling = good.Sampling with { MaxTokens = 0 } },
             "promptTokenIds" => good with { Prompt = null, PromptTokenIds = [1, engine.Model.VocabSize] },
             "prompt" => good with { PromptTokenIds = [1, 2] },
+            "logprobs" => good with { Sampling = good.Sampling with { Logprobs = 21 } },
+            "requestId" => good with { RequestId = "  " },
+            "messages" => good with { Prompt = null, Messages = [("user", null!)] },
+            "model" => good with { Model = "another-model" },
             _ => good with { Prompt = null, PromptTokenIds = Enumerable.Repeat(5, engine.Model.ContextLength).ToArray() },
         };
 

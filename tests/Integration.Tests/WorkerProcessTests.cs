@@ -191,14 +191,7 @@ public sealed class WorkerProcessTests(RabbitMqServer broker)
         }
     }
 
-    private string[] WorkerArguments(string queue) =>
-    [
-        "--Logging:LogLevel:Default=Warning",
-        "--Logging:LogLevel:LlmQueue.Serving.Hosting=Information",
-        $"--Transport:RequestQueue={queue}",
-        .. Bed.WorkerArguments,
-        .. WorkerInstance.TinyModel,
-    ];
+    private string[] WorkerArguments(string queue) => WorkerProcessArguments.For(Bed, queue);
 
     private static void Record(Dictionary<string, RawReply> completed, RawReply reply)
     {

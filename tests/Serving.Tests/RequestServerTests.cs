@@ -43,6 +43,23 @@ public sealed class RequestServerTests
     }
 
     [Fact]
+    public async Task Output_that_breaks_the_requests_rule_is_answered_invalid_output_once_without_a_retry()
+    {
+        var engine = new ScriptedEngine();
+        await using var host = await WorkerTestHost.StartAsync(engine, "--Transport:RetryLimit=3");
+
+        await host.SendAsync(new GenerateRequest { RequestId = "bad-bytes", Prompt = "p" });
+        (await engine.NextSubmittedAsync()).Finish(Engine.FinishReason.InvalidOutput);
+
+        var failed = await host.Replies.NextAsync<GenerateFailed>();
+        Assert.Equal(("bad-bytes", ErrorCodes.InvalidOutput, 1), (failed.RequestId, failed.Code, failed.Attempt));
+        await host.SendAsync(new GenerateRequest { RequestId = "next", Prompt = "p" });
+        (await engine.NextSubmittedAsync()).Finish(Engine.FinishReason.Stop);
+        Assert.Equal("next", (await host.Replies.NextAsync<GenerateCompleted>()).RequestId);
+        Assert.Equal(2, engine.SubmitCalls);
+    }
+
+    [Fact]
     public async Task Cancel_of_a_request_still_waiting_for_capacity_completes_it_as_cancelled_without_running_it()
     {
         var engine = new ScriptedEngine();

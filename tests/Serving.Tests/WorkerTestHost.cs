@@ -1,5 +1,6 @@
 using LlmQueue.Contracts;
 using LlmQueue.Transport;
+using Microsoft.Extensions.DependencyInjection;
 using LlmQueue.TestKit.Serving;
 
 namespace LlmQueue.Serving.Tests;
@@ -23,17 +24,27 @@ public sealed class WorkerTestHost : IAsyncDisposable
 
     public IServiceProvider Services => _worker.Services;
 
-    public static async Task<WorkerTestHost> StartAsync(ScriptedEngine engine, params string[] args)
+    /// <param name="engine">The scripted engine, or null for the real engine on the tiny synthetic model.</param>
+    public static Task<WorkerTestHost> StartAsync(ScriptedEngine? engine, params string[] args) => StartAsync(engine, configure: null, args);
+
+    /// <param name="configure">Registrations after the host's own (e.g. a fake TimeProvider).</param>
+    public static async Task<WorkerTestHost> StartAsync(ScriptedEngine? engine, Action<IServiceCollection>? configure, params string[] args)
     {
         var bed = new InMemoryTestBed();
-        var worker = await WorkerInstance.StartAsync(bed, RequestQueue, engine, ["--Transport:RetryLimit=1", .. args]);
+        var worker = await WorkerInstance.StartAsync(bed, RequestQueue, engine, configure, ["--Transport:RetryLimit=1", .. args]);
         return new WorkerTestHost(bed, worker, await ReplyCollector.ConnectAsync(bed.Broker));
     }
 
-    /// <summary>Sends to the request queue with the body's replyTo pointing at <see cref="Replies"/>.</summary>
-    public Task SendAsync(GenerateRequest request)
+    /// <summary>Request deliveries not settled yet.</summary>
+    public int Unsettled => _bed.Broker.TryGetQueue(RequestQueue, out var queue) ? queue.Unsettled : 0;
+
+    /// <summary>What the worker dead-lettered from the request queue.</summary>
+    public Task<IReadOnlyList<DeadLetter>> TakeDeadLettersAsync(int expected) => _bed.TakeDeadLettersAsync(RequestQueue, expected, TimeSpan.FromSeconds(30));
+
+    /// <summary>Sends to the request queue with the body's replyTo pointing at <see cref="Replies"/> (unless <paramref name="noReplyTo"/>).</summary>
+    public Task SendAsync(GenerateRequest request, bool noReplyTo = false)
     {
-        _bed.Broker.TrySend(RequestQueue, ContractCodec.Encode(request with { ReplyTo = request.ReplyTo ?? Replies.QueueName }, WireFormat.Json));
+        _bed.Broker.TrySend(RequestQueue, ContractCodec.Encode(noReplyTo ? request : request with { ReplyTo = request.ReplyTo ?? Replies.QueueName }, WireFormat.Json));
         return Task.CompletedTask;
     }
 

@@ -1,7 +1,5 @@
 using Xunit;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using RabbitMQ.Client;
 
 namespace LlmQueue.TestKit.Serving;
@@ -93,8 +91,8 @@ public sealed class RabbitMqServer : IAsyncLifetime
     private async Task StartOwnServerAsync()
     {
         EnsureErlangCookie();
-        Port = FreeLoopbackPort();
-        var distPort = FreeLoopbackPort();
+        Port = LoopbackPort.Free();
+        var distPort = LoopbackPort.Free();
         _ownNode = $"llmq-{Guid.NewGuid():N}"[..13] + "@localhost";
         Node = _ownNode;
         _ownDirectory = Directory.CreateTempSubdirectory("llmq-rabbitmq-").FullName;
@@ -193,13 +191,6 @@ public sealed class RabbitMqServer : IAsyncLifetime
         {
             File.SetUnixFileMode(cookie, UnixFileMode.UserRead);
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void TryDeleteDirectory(string? path)

@@ -31,7 +31,7 @@ public sealed class RedisServer : IDisposable
     /// <summary>Starts redis-server with <paramref name="extraArguments"/> (e.g. "--maxmemory", "2mb").</summary>
     public static async Task<RedisServer> StartAsync(params string[] extraArguments)
     {
-        var server = new RedisServer(FreeLoopbackPort(), extraArguments);
+        var server = new RedisServer(LoopbackPort.Free(), extraArguments);
         await server.StartAgainAsync();
         return server;
     }
@@ -140,12 +140,5 @@ public sealed class RedisServer : IDisposable
         {
             return _output.ToString();
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -93,7 +93,10 @@ public sealed class ScriptedEngine : IGenerationEngine
         CapacityChanged?.Invoke();
     }
 
-    public EngineStats GetStats() => new();
+    /// <summary>What <see cref="GetStats"/> answers (the engine's step counter and batch, as the test sets them).</summary>
+    public EngineStats Stats { get; set; } = new();
+
+    public EngineStats GetStats() => Stats;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

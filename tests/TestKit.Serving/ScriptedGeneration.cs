@@ -48,7 +48,7 @@ public sealed class ScriptedGeneration
                 TokenIds = [.. _tokens],
                 PromptTokens = 3,
                 CompletionTokens = _tokens.Count,
-                ErrorMessage = reason == FinishReason.Error ? "scripted failure" : null,
+                ErrorMessage = reason is FinishReason.Error or FinishReason.InvalidOutput ? "scripted failure" : null,
             });
         }
 

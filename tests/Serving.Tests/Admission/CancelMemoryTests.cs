@@ -1,5 +1,5 @@
 using LlmQueue.Serving.Admission;
-using LlmQueue.TestKit.Serving;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LlmQueue.Serving.Tests.Admission;
 
@@ -8,7 +8,7 @@ public sealed class CancelMemoryTests
     [Fact]
     public void A_cancel_is_remembered_until_its_lifetime_ends()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var memory = new CancelMemory(time, TimeSpan.FromMinutes(10));
 
         memory.Remember("r1");
@@ -23,7 +23,7 @@ public sealed class CancelMemoryTests
     [Fact]
     public void Beyond_its_capacity_the_oldest_cancels_are_forgotten_first()
     {
-        var memory = new CancelMemory(new ManualTime(), TimeSpan.FromMinutes(10), capacity: 3);
+        var memory = new CancelMemory(new FakeTimeProvider(), TimeSpan.FromMinutes(10), capacity: 3);
 
         foreach (var id in new[] { "a", "b", "c", "d" })
         {
@@ -36,7 +36,7 @@ public sealed class CancelMemoryTests
     [Fact]
     public void Remembering_an_id_again_extends_it_and_an_old_entry_does_not_evict_it()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var memory = new CancelMemory(time, TimeSpan.FromMinutes(10));
 
         memory.Remember("r");
@@ -51,7 +51,7 @@ public sealed class CancelMemoryTests
     [Fact]
     public void A_zero_lifetime_remembers_nothing()
     {
-        var memory = new CancelMemory(new ManualTime(), TimeSpan.Zero);
+        var memory = new CancelMemory(new FakeTimeProvider(), TimeSpan.Zero);
 
         memory.Remember("r");
 

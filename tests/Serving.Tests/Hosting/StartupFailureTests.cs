@@ -1,4 +1,4 @@
-using LlmQueue.Engine.Weights;
+using LlmQueue.Engine;
 using LlmQueue.Serving.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -15,12 +15,20 @@ public sealed class StartupFailureTests
     }
 
     [Fact]
+    public void Engine_configuration_errors_are_one_line_with_exit_code_2()
+    {
+        var (code, text) = StartupFailure.Describe(new EngineStartException(EngineStartFailure.Configuration, "Engine:Device is cuda but it cannot run here: no GPU."));
+
+        Assert.Equal((ExitCodes.Configuration, "Configuration error: Engine:Device is cuda but it cannot run here: no GPU."), (code, text));
+    }
+
+    [Fact]
     public void Model_errors_are_one_line_with_exit_code_3()
     {
-        var (code, text) = StartupFailure.Describe(new ModelLoadException("/models/x/config.json: file not found"));
+        var (code, text) = StartupFailure.Describe(new EngineStartException(EngineStartFailure.Model, "Model 'x': /models/x/config.json: file not found"));
 
         Assert.Equal(ExitCodes.Model, code);
-        Assert.Equal("Model error: /models/x/config.json: file not found", text);
+        Assert.Equal("Model error: Model 'x': /models/x/config.json: file not found", text);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LlmQueue.Engine;
+using LlmQueue.Engine.Cpu;
 using LlmQueue.Engine.KvCache.Remote;
 using LlmQueue.Engine.Sampling;
 using LlmQueue.Serving.Redis;
@@ -45,8 +46,8 @@ public sealed class RemotePrefixOverRedisTests : IDisposable
         var options = Options(redis) with { BreakerThreshold = 2, BreakerCoolDownMilliseconds = 200, TimeoutMilliseconds = 2_000 };
         await using var writerTier = new RemoteKvTier(writerStore, options);
         await using var readerTier = new RemoteKvTier(readerStore, options);
-        await using var writer = CreateEngine(writerTier);
-        await using var reader = CreateEngine(readerTier);
+        await using var writer = await CreateEngineAsync(writerTier);
+        await using var reader = await CreateEngineAsync(readerTier);
 
         var before = await GenerateAsync(writer, Prompt, "before");
         redis.Stop();
@@ -95,7 +96,7 @@ public sealed class RemotePrefixOverRedisTests : IDisposable
         using var store = RedisKvStore.Connect(redis.ConnectionString);
         var tier = new RemoteKvTier(store, Options(redis));
         GenerationResult result;
-        await using (var engine = CreateEngine(tier))
+        await using (var engine = await CreateEngineAsync(tier))
         {
             result = await GenerateAsync(engine, prompt, salt);
         }
@@ -104,8 +105,9 @@ public sealed class RemotePrefixOverRedisTests : IDisposable
         return result;
     }
 
-    private IGenerationEngine CreateEngine(RemoteKvTier tier) => EngineFactory.Create(
-        new EngineOptions { CacheDirectory = _cache, SyntheticModel = "tiny", BlockSize = 4, KvCacheMiB = 8, MaxBatchTokens = 64, Threads = 2 },
+    private Task<IGenerationEngine> CreateEngineAsync(RemoteKvTier tier) => EngineFactory.CreateAsync(
+        new EngineOptions { CacheDirectory = _cache, SyntheticModel = "tiny", BlockSize = 4, KvCacheMiB = 8, MaxBatchTokens = 64, Threads = 2, Device = EngineDevices.Cpu },
+        [new CpuBackend()],
         NullLoggerFactory.Instance,
         tier);
 

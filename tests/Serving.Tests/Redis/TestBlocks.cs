@@ -1,5 +1,6 @@
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Engine.Runners;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Serving.Tests.Redis;
 
@@ -7,7 +8,7 @@ namespace LlmQueue.Serving.Tests.Redis;
 internal static class TestBlocks
 {
     /// <summary>One 16-token block of 4 layers with one KV head of 256 dims in bf16: 64 KiB.</summary>
-    public static readonly KvBlockHeader Header = new(TensorDType.BF16, LayerCount: 4, KvHeads: 1, HeadDim: 256, BlockTokens: 16, TokenCount: 16, PayloadLength: 4 * 16 * 2 * 256 * 2);
+    public static readonly KvBlockHeader Header = new(new KvPageFormat(TensorDType.BF16, KvPageFormat.HeadMajorLayout), LayerCount: 4, KvHeads: 1, HeadDim: 256, BlockTokens: 16, TokenCount: 16, PayloadLength: 4 * 16 * 2 * 256 * 2);
 
     public static RemoteKvOptions Options(string connectionString) => new()
     {

@@ -119,7 +119,7 @@ public sealed class JengaKvCache
     /// <summary>
     /// Reuses the longest cached prefix of <paramref name="promptTokens"/> that every layer type can serve,
     /// never the last token (it is recomputed to produce logits). Takes references on the hit pages and sets
-    /// ComputedTokens and CachedPromptTokens; returns the cached token count. Call on a sequence holding no pages.
+    /// ComputedTokens and PrefixHitTokens; returns the cached token count. Call on a sequence holding no pages.
     /// </summary>
     public int MatchPrefix(KvSequence sequence, ReadOnlySpan<int> promptTokens)
     {
@@ -129,7 +129,7 @@ public sealed class JengaKvCache
             throw new InvalidOperationException("MatchPrefix needs a sequence that holds no pages (new, or freed after preemption).");
         }
 
-        sequence.CachedPromptTokens = 0;
+        sequence.PrefixHitTokens = 0;
         if (_index is null || promptTokens.Length <= 1)
         {
             return 0;
@@ -212,7 +212,8 @@ public sealed class JengaKvCache
     /// blocks whose KV comes from outside (the remote tier): full-attention types get a page per block, sliding types
     /// only for blocks inside the window at the new end (the others are -1, as after a local hit). The caller
     /// fills the new pages (the block tables name them) before the next <see cref="Commit"/>, which offers them to
-    /// the prefix cache. All or nothing: false leaves the sequence as it was.
+    /// the prefix cache. The blocks count as part of the admission's prefix hit (PrefixHitTokens). All or nothing:
+    /// false leaves the sequence as it was.
     /// </summary>
     public bool TryAllocateExternal(KvSequence sequence, int blocks)
     {
@@ -248,6 +249,7 @@ public sealed class JengaKvCache
         // Pages of the outgoing window that a sliding type held are released as Commit would.
         sequence.ComputedTokens = end * blockTokens;
         sequence.AllocatedTokens = end * blockTokens;
+        sequence.PrefixHitTokens = end * blockTokens;
         ReleaseOutOfWindow(sequence);
         return true;
     }
@@ -334,7 +336,7 @@ public sealed class JengaKvCache
         sequence.ComputedTokens = hitTokens;
         sequence.AllocatedTokens = hitTokens;
         sequence.RegisteredBlocks = nodes.Length;
-        sequence.CachedPromptTokens = hitTokens;
+        sequence.PrefixHitTokens = hitTokens;
     }
 
     private void Register(PrefixIndex index, KvSequence sequence, ReadOnlySpan<int> computed)

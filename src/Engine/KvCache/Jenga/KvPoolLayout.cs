@@ -1,3 +1,5 @@
+using LlmQueue.Models;
+
 namespace LlmQueue.Engine.KvCache.Jenga;
 
 /// <summary>
@@ -132,6 +134,16 @@ public sealed class KvPoolLayout
 
         var types = keys.Select((k, t) => new KvLayerType(TypeName(k.Bytes, k.Window), counts[t], k.Bytes, k.Window)).ToArray();
         return new KvPoolLayout(blockTokens, types, typeOfLayer, slotOfLayer);
+    }
+
+    /// <summary>A model's layout: one layer type per distinct (KV bytes per token, sliding window), at <paramref name="dtypeBytes"/> per element.</summary>
+    public static KvPoolLayout ForModel(ModelConfig config, int blockTokens, int dtypeBytes)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var layers = Enumerable.Range(0, config.NumLayers)
+            .Select(l => new KvLayerSpec(config.NumKvHeads, config.HeadDim, dtypeBytes, config.SlidingWindowOf(l)))
+            .ToArray();
+        return FromLayers(layers, blockTokens);
     }
 
     /// <summary>A layout from types directly; model layers are numbered type by type.</summary>

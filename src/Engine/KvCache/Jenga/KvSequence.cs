@@ -26,14 +26,14 @@ public sealed class KvSequence
         ExtraKeys = extraKeys;
     }
 
-    /// <summary>Tokens whose KV is in the pool (a prefix hit counts).</summary>
+    /// <summary>Tokens whose KV is in the pool (a prefix hit counts). The pool is its only writer.</summary>
     public int ComputedTokens { get; internal set; }
 
     /// <summary>Tokens the block tables have pages for (computed plus the chunk being computed).</summary>
     public int AllocatedTokens { get; internal set; }
 
-    /// <summary>Prompt tokens served from the prefix cache at the last admission (Usage.CachedPromptTokens).</summary>
-    public int CachedPromptTokens { get; internal set; }
+    /// <summary>Tokens the last admission took from cached blocks (a local hit plus blocks loaded from outside).</summary>
+    public int PrefixHitTokens { get; internal set; }
 
     internal List<int>[] Tables { get; }
 

@@ -1,24 +1,26 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Engine.Runners;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Engine.KvCache.Remote;
 
 /// <summary>
 /// The binary value of one remote KV block (integers little-endian):
 /// <code>
-///  0  u32 magic "LQKV"          4  u16 format version   6  u8 dtype (1 bf16, 2 f16, 3 f32)   7  u8 reserved (0)
+///  0  u32 magic "LQKV"          4  u16 format version   6  u8 KV dtype (1 bf16, 2 f16, 3 f32)   7  u8 page layout id
 ///  8  i32 layer count          12  i32 KV heads        16  i32 head dim
 /// 20  i32 block tokens         24  i32 token count     28  i32 payload length
 /// 32  payload, then 32 bytes HMAC-SHA256(secret, i32 key byte count || UTF-8 key || header || payload)
 /// </code>
-/// The key is under the MAC so a value copied to another key (another tenant's block) fails verification.
+/// The key is under the MAC so a value copied to another key (another tenant's block) fails verification. Dtype
+/// and layout id are the writing runner's <see cref="KvPageFormat"/>: a value in another format is never loaded.
 /// Decoding never throws on bad bytes: it returns a verdict. Thread-safe.
 /// </summary>
 public sealed class KvBlockCodec
 {
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 2;
     public const int HeaderBytes = 32;
     public const int MacBytes = HMACSHA256.HashSizeInBytes;
 
@@ -103,7 +105,13 @@ public sealed class KvBlockCodec
             return KvBlockDecodeResult.Rejected(KvBlockVerdict.Tampered);
         }
 
-        return ReadHeader(bytes) == expected
+        var header = ReadHeader(bytes);
+        if (header?.Format != expected.Format)
+        {
+            return KvBlockDecodeResult.Rejected(KvBlockVerdict.ForeignFormat);
+        }
+
+        return header == expected
             ? new KvBlockDecodeResult(KvBlockVerdict.Ok, value.Slice(HeaderBytes, payloadLength))
             : KvBlockDecodeResult.Rejected(KvBlockVerdict.WrongShape);
     }
@@ -124,8 +132,8 @@ public sealed class KvBlockCodec
     {
         BinaryPrimitives.WriteUInt32LittleEndian(value, Magic);
         BinaryPrimitives.WriteUInt16LittleEndian(value[4..], FormatVersion);
-        value[6] = DtypeCode(header.Dtype);
-        value[7] = 0;
+        value[6] = DtypeCode(header.Format.Dtype);
+        value[7] = header.Format.LayoutId;
         BinaryPrimitives.WriteInt32LittleEndian(value[8..], header.LayerCount);
         BinaryPrimitives.WriteInt32LittleEndian(value[12..], header.KvHeads);
         BinaryPrimitives.WriteInt32LittleEndian(value[16..], header.HeadDim);
@@ -134,11 +142,11 @@ public sealed class KvBlockCodec
         BinaryPrimitives.WriteInt32LittleEndian(value[28..], header.PayloadLength);
     }
 
-    /// <summary>The authenticated header, or null when its dtype code is unknown here (a wrong shape either way).</summary>
+    /// <summary>The authenticated header, or null when its dtype code is unknown here (a foreign format either way).</summary>
     private static KvBlockHeader? ReadHeader(ReadOnlySpan<byte> value) =>
         DtypeOf(value[6]) is { } dtype
             ? new KvBlockHeader(
-                dtype,
+                new KvPageFormat(dtype, value[7]),
                 BinaryPrimitives.ReadInt32LittleEndian(value[8..]),
                 BinaryPrimitives.ReadInt32LittleEndian(value[12..]),
                 BinaryPrimitives.ReadInt32LittleEndian(value[16..]),

@@ -14,6 +14,9 @@ public enum KvBlockVerdict
     /// <summary>Another format, or another version of this one.</summary>
     ForeignVersion,
 
-    /// <summary>Authentic, but its dtype or shape is not what the reader's pool holds.</summary>
+    /// <summary>Authentic, but written by a runner with another page format (KV dtype or layout), e.g. a GPU replica's bf16 pages.</summary>
+    ForeignFormat,
+
+    /// <summary>Authentic and in the reader's format, but its shape is not what the reader's pool holds.</summary>
     WrongShape,
 }

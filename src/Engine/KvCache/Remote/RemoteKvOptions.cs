@@ -57,25 +57,17 @@ public sealed record RemoteKvOptions
             failures.Add($"{section}:KeyPrefix must not be empty.");
         }
 
-        AddIfNotPositive(failures, section, nameof(TtlSeconds), TtlSeconds);
-        AddIfNotPositive(failures, section, nameof(MaxValueBytes), MaxValueBytes);
-        AddIfNotPositive(failures, section, nameof(MaxLookupBytes), MaxLookupBytes);
-        AddIfNotPositive(failures, section, nameof(WriteQueueCapacity), WriteQueueCapacity);
-        AddIfNotPositive(failures, section, nameof(TimeoutMilliseconds), TimeoutMilliseconds);
-        AddIfNotPositive(failures, section, nameof(BreakerThreshold), BreakerThreshold);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(TtlSeconds), TtlSeconds);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(MaxValueBytes), MaxValueBytes);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(MaxLookupBytes), MaxLookupBytes);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(WriteQueueCapacity), WriteQueueCapacity);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(TimeoutMilliseconds), TimeoutMilliseconds);
+        OptionChecks.AddIfNotPositive(failures, section, nameof(BreakerThreshold), BreakerThreshold);
         if (BreakerCoolDownMilliseconds < 0)
         {
             failures.Add($"{section}:BreakerCoolDownMilliseconds must be >= 0, got {BreakerCoolDownMilliseconds}.");
         }
 
         return failures;
-    }
-
-    private static void AddIfNotPositive(List<string> failures, string section, string key, int value)
-    {
-        if (value <= 0)
-        {
-            failures.Add($"{section}:{key} must be > 0, got {value}.");
-        }
     }
 }

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using LlmQueue.Engine.KvCache.Jenga;
 using LlmQueue.Engine.KvCache.Prefix;
-using LlmQueue.Engine.Models;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Engine.Runners;
 using Microsoft.Extensions.Logging;
 
 namespace LlmQueue.Engine.KvCache.Remote;
@@ -45,7 +44,7 @@ public sealed class RemotePrefixConnector : IKvConnector
         for (var t = 0; t < layout.TypeCount; t++)
         {
             var bytes = checked((int)layout.SmallPageBytes(t));
-            _headers[t] = new KvBlockHeader(TensorDType.F32, layout.Types[t].LayerCount, config.NumKvHeads, config.HeadDim, layout.BlockTokens, layout.BlockTokens, bytes);
+            _headers[t] = new KvBlockHeader(runner.KvPageFormat, layout.Types[t].LayerCount, config.NumKvHeads, config.HeadDim, layout.BlockTokens, layout.BlockTokens, bytes);
             _pageScratch[t] = new byte[bytes];
         }
     }
@@ -112,7 +111,7 @@ public sealed class RemotePrefixConnector : IKvConnector
         var state = StateOf(sequence);
         var committed = Math.Min(sequence.ComputedTokens / _pool.Layout.BlockTokens, sequence.HashedBlocks);
         // Blocks of the admission hit (local or remote) are already in the tier, or were offered when computed.
-        state.SavedBlocks ??= sequence.CachedPromptTokens / _pool.Layout.BlockTokens;
+        state.SavedBlocks ??= sequence.PrefixHitTokens / _pool.Layout.BlockTokens;
         for (var b = state.SavedBlocks.Value; b < committed; b++)
         {
             var hash = sequence.BlockHashAt(b);

@@ -232,7 +232,7 @@ public class JengaKvCachePropertyTests
         {
             var tokens = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sim.Tokens);
             var cached = pool.MatchPrefix(sim.Sequence, tokens);
-            Assert.Equal(cached, sim.Sequence.CachedPromptTokens);
+            Assert.Equal(cached, sim.Sequence.PrefixHitTokens);
             Assert.True(cached % layout.BlockTokens == 0 && cached <= Math.Max(0, sim.Tokens.Count - 1), $"hit of {cached} tokens for a {sim.Tokens.Count}-token prompt");
             for (var t = 0; t < layout.TypeCount; t++)
             {

@@ -24,7 +24,7 @@ public class JengaKvCacheTests
         var cached = pool.MatchPrefix(second, prompt);
 
         Assert.Equal(20, cached); // 5 full blocks; the last token is recomputed
-        Assert.Equal(20, second.CachedPromptTokens);
+        Assert.Equal(20, second.PrefixHitTokens);
         Assert.Equal(firstFull[..5], second.BlockTable(0).ToArray());
         // The first recomputed token (20) attends to keys 13..20: sliding blocks 3 and 4 only.
         Assert.Equal([-1, -1, -1, firstSliding[3], firstSliding[4]], second.BlockTable(1).ToArray());

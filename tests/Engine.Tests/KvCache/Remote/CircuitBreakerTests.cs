@@ -1,5 +1,5 @@
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Tests.Sources;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Engine.Tests.KvCache.Remote;
 

@@ -2,7 +2,8 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Engine.Runners;
+using LlmQueue.Models.Weights;
 
 namespace LlmQueue.Engine.Tests.KvCache.Remote;
 
@@ -11,7 +12,7 @@ public class KvBlockCodecTests
     private const int PayloadBytes = 3 * 4 * 2 * 2 * 8 * 2; // layers x tokens x K/V x heads x head dim x bf16
     private const string Key = "llmq:kv:0123456789abcdef:1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     private static readonly byte[] _secret = Encoding.UTF8.GetBytes("deployment-secret-0001");
-    private static readonly KvBlockHeader _header = new(TensorDType.BF16, LayerCount: 3, KvHeads: 2, HeadDim: 8, BlockTokens: 4, TokenCount: 4, PayloadLength: PayloadBytes);
+    private static readonly KvBlockHeader _header = new(new KvPageFormat(TensorDType.BF16, KvPageFormat.HeadMajorLayout), LayerCount: 3, KvHeads: 2, HeadDim: 8, BlockTokens: 4, TokenCount: 4, PayloadLength: PayloadBytes);
     private readonly KvBlockCodec _codec = new(_secret);
 
     [Fact]
@@ -31,8 +32,9 @@ public class KvBlockCodecTests
         var payload = Payload(_header);
         var header = new byte[KvBlockCodec.HeaderBytes];
         "LQKV"u8.CopyTo(header);
-        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(4), 1);
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(4), 2);
         header[6] = 1; // bf16
+        header[7] = 1; // page layout: heads major
         int[] fields = [3, 2, 8, 4, 4, payload.Length];
         for (var i = 0; i < fields.Length; i++)
         {
@@ -53,6 +55,7 @@ public class KvBlockCodecTests
     [InlineData(KvBlockCodec.HeaderBytes)] // first payload byte
     [InlineData(KvBlockCodec.HeaderBytes + 200)]
     [InlineData(6)] // dtype code
+    [InlineData(7)] // page layout id
     [InlineData(24)] // token count
     [InlineData(KvBlockCodec.HeaderBytes + PayloadBytes + 5)] // inside the MAC
     public void A_changed_byte_is_tampering(int offset)
@@ -101,7 +104,8 @@ public class KvBlockCodecTests
     }
 
     [Theory]
-    [InlineData(4, 2)] // format version 2
+    [InlineData(4, 1)] // format version 1 (no page layout id)
+    [InlineData(4, 3)] // a later version
     [InlineData(0, (byte)'X')] // not this format at all
     public void Another_format_or_version_is_foreign(int offset, byte replacement)
     {
@@ -112,11 +116,20 @@ public class KvBlockCodecTests
     }
 
     [Fact]
+    public void An_authentic_value_in_another_page_format_is_foreign_and_never_loaded()
+    {
+        // A GPU replica's bf16 pages read by a CPU replica (f32), or the same dtype cut in another layout.
+        var value = _codec.Encode(Key, _header, Payload(_header));
+
+        Assert.Equal(KvBlockVerdict.ForeignFormat, _codec.Decode(Key, value, _header with { Format = new(TensorDType.F32, KvPageFormat.HeadMajorLayout) }).Verdict);
+        Assert.Equal(KvBlockVerdict.ForeignFormat, _codec.Decode(Key, value, _header with { Format = _header.Format with { LayoutId = 7 } }).Verdict);
+    }
+
+    [Fact]
     public void An_authentic_value_of_another_shape_is_a_wrong_shape()
     {
         var value = _codec.Encode(Key, _header, Payload(_header));
 
-        Assert.Equal(KvBlockVerdict.WrongShape, _codec.Decode(Key, value, _header with { Dtype = TensorDType.F16 }).Verdict);
         Assert.Equal(KvBlockVerdict.WrongShape, _codec.Decode(Key, value, _header with { KvHeads = 1, HeadDim = 16 }).Verdict);
         Assert.Equal(KvBlockVerdict.WrongShape, _codec.Decode(Key, value, _header with { LayerCount = 4 }).Verdict);
     }

@@ -1,15 +1,16 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using LlmQueue.Engine.KvCache.Remote;
-using LlmQueue.Engine.Tests.Sources;
-using LlmQueue.Engine.Weights;
+using LlmQueue.Engine.Runners;
+using LlmQueue.Models.Weights;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Engine.Tests.KvCache.Remote;
 
 public class RemoteKvTierTests
 {
     private const string Secret = "test-deployment-secret";
-    private static readonly KvBlockHeader _header = new(TensorDType.F32, LayerCount: 2, KvHeads: 1, HeadDim: 4, BlockTokens: 4, TokenCount: 4, PayloadLength: 2 * 4 * 2 * 4 * 4);
+    private static readonly KvBlockHeader _header = new(new KvPageFormat(TensorDType.F32, KvPageFormat.HeadMajorLayout), LayerCount: 2, KvHeads: 1, HeadDim: 4, BlockTokens: 4, TokenCount: 4, PayloadLength: 2 * 4 * 2 * 4 * 4);
     private static readonly RemoteKvOptions _options = new() { Secret = Secret, TimeoutMilliseconds = 60_000, TtlSeconds = 120 };
     private readonly KvBlockCodec _codec = new(Encoding.UTF8.GetBytes(Secret));
     private readonly FakeRemoteKvStore _store = new();

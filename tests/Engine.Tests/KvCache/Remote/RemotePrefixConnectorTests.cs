@@ -1,6 +1,9 @@
 using System.Diagnostics.Metrics;
 using LlmQueue.Engine.KvCache.Remote;
+using LlmQueue.Engine.Runners;
 using LlmQueue.Engine.Sampling;
+using LlmQueue.Models.Weights;
+using LlmQueue.TestKit;
 
 namespace LlmQueue.Engine.Tests.KvCache.Remote;
 
@@ -128,6 +131,22 @@ public class RemotePrefixConnectorTests(TinyModelFixture model) : IClassFixture<
     }
 
     [Fact]
+    public async Task Pages_written_by_a_runner_with_another_page_format_are_counted_misses_and_never_loaded()
+    {
+        // A GPU replica (bf16 pages) and a CPU replica (f32) sharing one Redis: same model, same keys, other bytes.
+        var store = new FakeRemoteKvStore();
+        var cold = await RunAsync(store, Prompt, format: new KvPageFormat(TensorDType.BF16, FakeRunner.FakeLayout));
+        Assert.True(cold.Stats.ValuesWritten > 0);
+
+        var other = await RunAsync(store, Prompt);
+
+        Assert.Equal(0, other.Result.CachedPromptTokens);
+        Assert.Equal(cold.Result.TokenIds, other.Result.TokenIds);
+        Assert.True(other.Stats.VerificationFailures[KvBlockVerdict.ForeignFormat] > 0);
+        Assert.Equal(0, other.Stats.RemoteHits);
+    }
+
+    [Fact]
     public async Task A_failing_store_never_fails_a_request()
     {
         var store = new FakeRemoteKvStore { Fault = new IOException("connection reset") };
@@ -142,12 +161,13 @@ public class RemotePrefixConnectorTests(TinyModelFixture model) : IClassFixture<
 
     /// <summary>One replica's life: a fresh engine and tier over <paramref name="store"/>, one request, then the tier flushed.</summary>
     private async Task<(GenerationResult Result, RemoteKvStats Stats, long RemoteTokens)> RunAsync(
-        FakeRemoteKvStore store, string prompt, string? salt = null, string? fingerprint = "tiny-test", int maxLookupBytes = 1 << 20)
+        FakeRemoteKvStore store, string prompt, string? salt = null, string? fingerprint = "tiny-test", int maxLookupBytes = 1 << 20, KvPageFormat? format = null)
     {
         var tier = NewTier(store, maxLookupBytes);
         GenerationResult result;
         long remoteTokens;
-        await using (var engine = model.CreateEngine(blockSize: BlockSize, remoteTier: tier, fingerprint: fingerprint))
+        var runner = new FakeRunner(model.Model.Config, BlockSize, 256) { KvPageFormat = format ?? new KvPageFormat(TensorDType.F32, FakeRunner.FakeLayout) };
+        await using (var engine = model.CreateEngine(blockSize: BlockSize, remoteTier: tier, fingerprint: fingerprint, runner: runner))
         {
             result = await engine.Submit(Request(prompt, salt)).Completion;
             remoteTokens = engine.GetStats().RemotePromptTokens;

@@ -1,4 +1,0 @@
-namespace LlmQueue.Engine.Tokenization;
-
-/// <summary>An entry of tokenizer.json's added_tokens: matched verbatim in input and never split.</summary>
-public readonly record struct AddedToken(int Id, string Content, bool Special);

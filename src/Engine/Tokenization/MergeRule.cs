@@ -1,4 +1,0 @@
-namespace LlmQueue.Engine.Tokenization;
-
-/// <summary>A BPE merge: its priority (lower merges first) and the id of the merged token.</summary>
-internal readonly record struct MergeRule(int Rank, int MergedId);

@@ -1,6 +1,0 @@
-using System.Text.RegularExpressions;
-
-namespace LlmQueue.Engine.Tokenization;
-
-/// <summary>One regex split step of a pre-tokenizer.</summary>
-internal sealed record SplitRule(Regex Pattern, SplitBehavior Behavior);

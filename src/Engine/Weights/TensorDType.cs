@@ -1,9 +1,0 @@
-namespace LlmQueue.Engine.Weights;
-
-/// <summary>Element types the loader accepts (the safetensors "dtype" strings BF16, F16, F32).</summary>
-public enum TensorDType
-{
-    BF16,
-    F16,
-    F32,
-}

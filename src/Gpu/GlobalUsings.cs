@@ -1,0 +1,5 @@
+// The engine types this backend builds on, in one place.
+global using LlmQueue.Engine.KvCache.Jenga;
+global using LlmQueue.Engine.Runners;
+global using LlmQueue.Models;
+global using LlmQueue.Models.Weights;
