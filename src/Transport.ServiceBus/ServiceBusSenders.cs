@@ -32,7 +32,15 @@ internal sealed class ServiceBusSenders(ServiceBusClient client, int capacity = 
 
     /// <exception cref="ReplyUndeliverableException">The entity will never take this message (see <see cref="ServiceBusFailures.IsPermanent"/>).</exception>
     /// <remarks>Other exceptions are transient.</remarks>
-    public async Task SendAsync(string entity, ServiceBusMessage message, CancellationToken cancellationToken)
+    public Task SendAsync(string entity, ServiceBusMessage message, CancellationToken cancellationToken) =>
+        UseAsync(entity, sender => sender.SendMessageAsync(message, cancellationToken));
+
+    /// <summary>Has the broker hold <paramref name="message"/> until <paramref name="enqueueAt"/> (durably, on the entity).</summary>
+    /// <exception cref="ReplyUndeliverableException">The entity will never take this message.</exception>
+    public Task ScheduleAsync(string entity, ServiceBusMessage message, DateTimeOffset enqueueAt, CancellationToken cancellationToken) =>
+        UseAsync(entity, sender => sender.ScheduleMessageAsync(message, enqueueAt, cancellationToken));
+
+    private async Task UseAsync(string entity, Func<ServiceBusSender, Task> send)
     {
         var sender = Acquire(entity, out var evicted);
         if (evicted is not null)
@@ -42,7 +50,7 @@ internal sealed class ServiceBusSenders(ServiceBusClient client, int capacity = 
 
         try
         {
-            await sender.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
+            await send(sender).ConfigureAwait(false);
         }
         catch (Exception ex) when (ServiceBusFailures.IsPermanent(ex))
         {

@@ -10,11 +10,16 @@ namespace LlmQueue.Transport.ServiceBus;
 /// entity's maxDeliveryCount dead-letters a message that keeps coming back) or dead-letter with a reason. Replies go to
 /// the request's reply queue and session through cached senders. Cancels arrive on one subscription shared by every
 /// replica, so each reaches one replica only; the serving core relays it to the others (<see cref="FansOutCancels"/>).
+/// HTTP callbacks waiting for a retry are scheduled messages on the callback queue (an entity the deployment creates,
+/// like the request queue), received by a second processor and settled the same way.
 /// </summary>
 public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReplyPublisher
 {
     /// <summary>Service Bus's limit on a dead-letter reason and description.</summary>
     private const int MaxDeadLetterText = 4096;
+
+    /// <summary>Callback deliveries served at once (each is one HTTP POST).</summary>
+    private const int CallbackConcurrency = 8;
 
     private static readonly TimeSpan s_maxProbeBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(30);
@@ -23,14 +28,15 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     private readonly WorkerTransportSettings _settings;
     private readonly ILogger _logger;
     private readonly ServiceBusClient _client;
-    private readonly ServiceBusSenders _replies;
+    private readonly ServiceBusSenders _senders;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _healthLock = new();
     private ServiceBusProcessor? _requests;
     private ServiceBusProcessor? _cancels;
+    private ServiceBusProcessor? _callbacks;
     private IntakeLimit? _intake;
     private ITransportCapacity? _capacity;
-    private Task _stopRequests = Task.CompletedTask;
+    private Task _stopReceiving = Task.CompletedTask;
     private Task _probing = Task.CompletedTask;
     private volatile TransportHealth _health = TransportHealth.Now(TransportState.Starting);
     private volatile bool _stopping;
@@ -44,7 +50,7 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         _settings = settings;
         _logger = logger;
         _client = ServiceBusConnection.CreateClient(options, $"llmq-worker-{Environment.MachineName}");
-        _replies = new ServiceBusSenders(_client);
+        _senders = new ServiceBusSenders(_client);
     }
 
     public string Description =>
@@ -95,6 +101,21 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         };
         _cancels.ProcessErrorAsync += OnErrorAsync;
 
+        if (_settings.CallbackQueue is { } callbackQueue)
+        {
+            _callbacks = _client.CreateProcessor(callbackQueue, new ServiceBusProcessorOptions
+            {
+                ReceiveMode = ServiceBusReceiveMode.PeekLock,
+                AutoCompleteMessages = false,
+                MaxConcurrentCalls = CallbackConcurrency,
+                PrefetchCount = 0,
+                MaxAutoLockRenewalDuration = TimeSpan.FromSeconds(_options.MaxLockRenewalSeconds),
+                Identifier = $"llmq-worker-{Environment.MachineName}-callbacks",
+            });
+            _callbacks.ProcessMessageAsync += args => OnCallbackAsync(args, handler);
+            _callbacks.ProcessErrorAsync += OnErrorAsync;
+        }
+
         // Whether the entities exist and the identity may read them: one clear line now rather than a stream of
         // processor errors. A namespace that cannot be reached yet is not fatal: the processors keep trying.
         if (await ProbeAsync(cancellationToken).ConfigureAwait(false) is { } problem)
@@ -115,6 +136,11 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         capacity.Changed += _intake.Update;
         await _requests.StartProcessingAsync(cancellationToken).ConfigureAwait(false);
         await _cancels.StartProcessingAsync(cancellationToken).ConfigureAwait(false);
+        if (_callbacks is { } callbacks)
+        {
+            await callbacks.StartProcessingAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         _intake.Update();
     }
 
@@ -122,13 +148,9 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     {
         _stopping = true;
         SetHealth(TransportState.Stopped, "stopped receiving");
-        if (_requests is { IsProcessing: true } requests)
-        {
-            // StopProcessingAsync returns only when every handler has returned, i.e. after the drain: started here,
-            // awaited when the transport is disposed. From now on the processor locks no new message.
-            _stopRequests = StopQuietlyAsync(requests);
-        }
-
+        // StopProcessingAsync returns only when every handler has returned, i.e. after the drain: started here, awaited
+        // when the transport is disposed. From now on the processors lock no new message.
+        _stopReceiving = StopAllAsync(_requests, _callbacks);
         return Task.CompletedTask;
     }
 
@@ -136,10 +158,20 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     {
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(message);
-        await _replies.SendAsync(address.Queue, ServiceBusMessages.ToServiceBus(message, address.SessionId), cancellationToken).ConfigureAwait(false);
+        await _senders.SendAsync(address.Queue, ServiceBusMessages.ToServiceBus(message, address.SessionId), cancellationToken).ConfigureAwait(false);
     }
 
     public string? ValidateQueueName(string queue) => ServiceBusEntityNames.Check(queue);
+
+    public Task ScheduleAsync(string queue, OutboundMessage message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var scheduled = ServiceBusMessages.ToServiceBus(message);
+        // The namespace holds a scheduled message durably and enqueues it at its time, whichever replica is alive then.
+        return delay <= TimeSpan.Zero
+            ? _senders.SendAsync(queue, scheduled, cancellationToken)
+            : _senders.ScheduleAsync(queue, scheduled, DateTimeOffset.UtcNow + delay, cancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -156,19 +188,16 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
             _capacity.Changed -= _intake.Update;
         }
 
-        if (_requests is { IsProcessing: true } requests && _stopRequests.IsCompleted)
+        if (_stopReceiving.IsCompleted)
         {
-            _stopRequests = StopQuietlyAsync(requests);
+            _stopReceiving = StopAllAsync(_requests, _callbacks);
         }
 
-        await WithinAsync(_stopRequests, s_stopTimeout).ConfigureAwait(false);
-        if (_cancels is { } cancels)
-        {
-            await WithinAsync(StopQuietlyAsync(cancels), s_stopTimeout).ConfigureAwait(false);
-        }
+        await WithinAsync(_stopReceiving, s_stopTimeout).ConfigureAwait(false);
+        await WithinAsync(StopAllAsync(_cancels), s_stopTimeout).ConfigureAwait(false);
 
         await _probing.ConfigureAwait(false);
-        await _replies.DisposeAsync().ConfigureAwait(false);
+        await _senders.DisposeAsync().ConfigureAwait(false);
         // Closing the connection releases whatever is still locked: the broker delivers it again after its lock.
         await _client.DisposeAsync().ConfigureAwait(false);
         _disposing.Dispose();
@@ -202,6 +231,20 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         {
             _intake.Released();
         }
+    }
+
+    private async Task OnCallbackAsync(ProcessMessageEventArgs args, IDeliveryHandler handler)
+    {
+        if (_stopping)
+        {
+            await SettleAsync(args, Settlement.Requeue).ConfigureAwait(false);
+            return;
+        }
+
+        using var lost = new CancellationTokenSource();
+        args.MessageLockLostAsync += _ => CancelQuietly(lost);
+        var settlement = await handler.HandleCallbackAsync(ServiceBusMessages.ToInbound(args.Message, lost.Token)).ConfigureAwait(false);
+        await SettleAsync(args, settlement).ConfigureAwait(false);
     }
 
     private async Task SettleAsync(ProcessMessageEventArgs args, Settlement settlement)
@@ -264,6 +307,9 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         [
             ($"queue {_settings.RequestQueue}", () => _client.CreateReceiver(_settings.RequestQueue)),
             ($"subscription {_settings.CancelTopic}/{_options.CancelSubscription}", () => _client.CreateReceiver(_settings.CancelTopic, _options.CancelSubscription)),
+            .. _settings.CallbackQueue is { } callbackQueue
+                ? new (string, Func<ServiceBusReceiver>)[] { ($"callback queue {callbackQueue}", () => _client.CreateReceiver(callbackQueue)) }
+                : [],
         ];
         foreach (var (path, open) in entities)
         {
@@ -367,13 +413,7 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
 
         LogFaulted(_logger, Description, reason);
         // The processors would retry a missing entity forever; the watchdog restarts the replica instead.
-        foreach (var processor in new[] { _requests, _cancels })
-        {
-            if (processor is { IsProcessing: true })
-            {
-                _ = StopQuietlyAsync(processor);
-            }
-        }
+        _ = StopAllAsync(_requests, _cancels, _callbacks);
     }
 
     private void SetHealth(TransportState state, string? reason)
@@ -403,6 +443,9 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
             // Closed while the engine reported a change.
         }
     }
+
+    private Task StopAllAsync(params ServiceBusProcessor?[] processors) =>
+        Task.WhenAll(processors.OfType<ServiceBusProcessor>().Where(p => p.IsProcessing).Select(StopQuietlyAsync));
 
     private async Task StopQuietlyAsync(ServiceBusProcessor processor)
     {

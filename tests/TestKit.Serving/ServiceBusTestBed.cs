@@ -14,13 +14,14 @@ namespace LlmQueue.TestKit.Serving;
 /// Azure Service Bus as the in-process test broker (TestKit.ServiceBus) serves it to the unmodified SDK. The bed owns
 /// the broker and creates what a deployment would (the SDK cannot create entities): each worker's request queue as
 /// the worker starts, the session-enabled reply queue of the raw producers, the cancel topic and its one shared
-/// subscription. Cancels reach one replica through that subscription; the workers relay them through Redis.
+/// subscription, and the callback retry queue. Cancels reach one replica through that subscription; the workers relay them through Redis.
 /// </summary>
 public sealed class ServiceBusTestBed : ITransportTestBed, IAsyncDisposable
 {
     public const string ReplyQueue = "raw-replies";
     public const string CancelTopic = "llmq-cancel";
     public const string CancelSubscription = "llmq-workers";
+    public const string CallbackQueue = "llmq-callbacks";
 
     private readonly string _redis;
     private readonly HashSet<string> _requestQueues = new(StringComparer.OrdinalIgnoreCase);
@@ -38,6 +39,7 @@ public sealed class ServiceBusTestBed : ITransportTestBed, IAsyncDisposable
         Broker.CreateQueue(ReplyQueue, new ServiceBusTestEntityOptions { RequiresSession = true, LockDuration = TimeSpan.FromMinutes(5) });
         Broker.CreateTopic(CancelTopic);
         Broker.CreateSubscription(CancelTopic, CancelSubscription);
+        Broker.CreateQueue(CallbackQueue, new ServiceBusTestEntityOptions { LockDuration = TimeSpan.FromSeconds(30), MaxDeliveryCount = 10 });
         _inspector = new ServiceBusClient(Broker.ConnectionString);
     }
 
@@ -55,6 +57,7 @@ public sealed class ServiceBusTestBed : ITransportTestBed, IAsyncDisposable
         $"--Transport:ServiceBus:ConnectionString={Broker.ConnectionString}",
         $"--Transport:ServiceBus:CancelSubscription={CancelSubscription}",
         $"--Transport:CancelTopic={CancelTopic}",
+        $"--Callbacks:RetryQueue={CallbackQueue}",
         $"--RedisTier:ConnectionString={_redis}",
         "--RedisTier:Secret=service-bus-test-bed-secret",
     ];

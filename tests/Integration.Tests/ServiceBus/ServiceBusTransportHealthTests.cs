@@ -41,6 +41,19 @@ public sealed class ServiceBusTransportHealthTests(SharedRedis redis) : IClassFi
     }
 
     [Fact]
+    public async Task A_missing_callback_queue_faults_the_transport_with_a_reason_naming_it()
+    {
+        await using var bed = new ServiceBusTestBed(redis.ConnectionString);
+        bed.EnsureRequestQueue("requests");
+        await using var transport = Transport(bed, requestQueue: "requests", callbackQueue: "no-callbacks");
+
+        await transport.StartAsync(new IdleHandler(), new FixedCapacity(4), CancellationToken.None);
+
+        Assert.Equal(TransportState.Faulted, transport.Health.State);
+        Assert.Contains("callback queue no-callbacks", transport.Health.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task After_the_broker_drops_every_connection_the_worker_receives_and_serves_again()
     {
         await using var bed = new ServiceBusTestBed(redis.ConnectionString);
@@ -63,14 +76,17 @@ public sealed class ServiceBusTransportHealthTests(SharedRedis redis) : IClassFi
         }
     }
 
-    private static ServiceBusWorkerTransport Transport(ServiceBusTestBed bed, string requestQueue, string cancelSubscription = ServiceBusTestBed.CancelSubscription) => new(
+    private static ServiceBusWorkerTransport Transport(
+        ServiceBusTestBed bed, string requestQueue, string cancelSubscription = ServiceBusTestBed.CancelSubscription, string? callbackQueue = null) => new(
         new ServiceBusOptions { ConnectionString = bed.Broker.ConnectionString, CancelSubscription = cancelSubscription },
-        new WorkerTransportSettings { RequestQueue = requestQueue, CancelTopic = ServiceBusTestBed.CancelTopic, MaxInFlight = 4 },
+        new WorkerTransportSettings { RequestQueue = requestQueue, CancelTopic = ServiceBusTestBed.CancelTopic, MaxInFlight = 4, CallbackQueue = callbackQueue },
         NullLogger<ServiceBusWorkerTransport>.Instance);
 
     private sealed class IdleHandler : IDeliveryHandler
     {
         public Task<Settlement> HandleRequestAsync(InboundMessage message) => Task.FromResult(Settlement.Complete);
+
+        public Task<Settlement> HandleCallbackAsync(InboundMessage message) => Task.FromResult(Settlement.Complete);
 
         public void HandleCancel(InboundMessage message)
         {
