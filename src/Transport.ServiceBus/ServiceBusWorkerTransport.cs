@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.Logging;
 
@@ -36,6 +37,7 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     private ServiceBusProcessor? _callbacks;
     private IntakeLimit? _intake;
     private ITransportCapacity? _capacity;
+    private readonly ConcurrentQueue<(string Entity, ServiceBusReceivedMessage Message)> _handBack = new();
     private Task _stopReceiving = Task.CompletedTask;
     private Task _probing = Task.CompletedTask;
     private volatile TransportHealth _health = TransportHealth.Now(TransportState.Starting);
@@ -150,7 +152,7 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         SetHealth(TransportState.Stopped, "stopped receiving");
         // StopProcessingAsync returns only when every handler has returned, i.e. after the drain: started here, awaited
         // when the transport is disposed. From now on the processors lock no new message.
-        _stopReceiving = StopAllAsync(_requests, _callbacks);
+        _stopReceiving = StopThenHandBackAsync();
         return Task.CompletedTask;
     }
 
@@ -190,7 +192,7 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
 
         if (_stopReceiving.IsCompleted)
         {
-            _stopReceiving = StopAllAsync(_requests, _callbacks);
+            _stopReceiving = StopThenHandBackAsync();
         }
 
         await WithinAsync(_stopReceiving, s_stopTimeout).ConfigureAwait(false);
@@ -207,8 +209,8 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     {
         if (_stopping)
         {
-            // Locked just as receiving stopped: hand it straight back to another replica.
-            await SettleAsync(args, Settlement.Requeue).ConfigureAwait(false);
+            // Locked just as receiving stopped: hand it back to another replica.
+            await SettleOrHandBackAsync(args, Settlement.Requeue).ConfigureAwait(false);
             return;
         }
 
@@ -225,7 +227,7 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         _intake!.Taken();
         try
         {
-            await SettleAsync(args, await serving.ConfigureAwait(false)).ConfigureAwait(false);
+            await SettleOrHandBackAsync(args, await serving.ConfigureAwait(false)).ConfigureAwait(false);
         }
         finally
         {
@@ -237,14 +239,64 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     {
         if (_stopping)
         {
-            await SettleAsync(args, Settlement.Requeue).ConfigureAwait(false);
+            await SettleOrHandBackAsync(args, Settlement.Requeue).ConfigureAwait(false);
             return;
         }
 
         using var lost = new CancellationTokenSource();
         args.MessageLockLostAsync += _ => CancelQuietly(lost);
         var settlement = await handler.HandleCallbackAsync(ServiceBusMessages.ToInbound(args.Message, lost.Token)).ConfigureAwait(false);
-        await SettleAsync(args, settlement).ConfigureAwait(false);
+        await SettleOrHandBackAsync(args, settlement).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A delivery returned while receiving stops is abandoned only once the processor's link is closed: until then the
+    /// link may still hold credit from receives the stop cancelled, and Service Bus would hand the message straight back
+    /// to this replica, which could only abandon it again (one more delivery counted, a higher attempt for nothing).
+    /// </summary>
+    private Task SettleOrHandBackAsync(ProcessMessageEventArgs args, Settlement settlement)
+    {
+        if (settlement.Kind != SettlementKind.Requeue || !_stopping)
+        {
+            return SettleAsync(args, settlement);
+        }
+
+        _handBack.Enqueue((args.EntityPath, args.Message));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops the request and callback processors, then abandons what was handed back meanwhile, by lock token.</summary>
+    private async Task StopThenHandBackAsync()
+    {
+        await StopAllAsync(_requests, _callbacks).ConfigureAwait(false);
+        var receivers = new Dictionary<string, ServiceBusReceiver>(StringComparer.Ordinal);
+        try
+        {
+            while (_handBack.TryDequeue(out var handed))
+            {
+                if (!receivers.TryGetValue(handed.Entity, out var receiver))
+                {
+                    receivers[handed.Entity] = receiver = _client.CreateReceiver(handed.Entity);
+                }
+
+                try
+                {
+                    // Not the link it arrived on (closed now): Service Bus settles it by lock token.
+                    await receiver.AbandonMessageAsync(handed.Message, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is ServiceBusException or ObjectDisposedException or InvalidOperationException or TimeoutException)
+                {
+                    LogSettleFailed(_logger, handed.Message.MessageId, SettlementKind.Requeue, ServiceBusFailures.Describe(ex));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var receiver in receivers.Values)
+            {
+                await receiver.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task SettleAsync(ProcessMessageEventArgs args, Settlement settlement)

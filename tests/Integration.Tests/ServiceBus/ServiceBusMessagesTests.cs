@@ -46,6 +46,7 @@ public sealed class ServiceBusMessagesTests
     public void A_json_body_sent_as_an_amqp_string_value_is_read_as_its_utf8_bytes()
     {
         var amqp = new AmqpAnnotatedMessage(AmqpMessageBody.FromValue("""{"requestId":"é"}"""));
+        amqp.Header.DeliveryCount = 0;
         var received = ServiceBusReceivedMessage.FromAmqpMessage(amqp, BinaryData.FromBytes(Guid.NewGuid().ToByteArray()));
 
         var inbound = ServiceBusMessages.ToInbound(received, CancellationToken.None);

@@ -166,6 +166,8 @@ public sealed class ServiceBusWorkerTests(SharedRedis redis) : IClassFixture<Sha
         var afterStop = bed.Broker.GetEvents(queue);
         Assert.Contains(afterStop, e => e.Kind == ServiceBusTestEventKind.Abandoned && e.DeliveryCount == 1);
         Assert.DoesNotContain(afterStop, e => e.Kind == ServiceBusTestEventKind.Completed);
+        // Handed back once: the stopping replica's link took no further delivery of it to abandon again.
+        Assert.DoesNotContain(afterStop, e => e.IsSettlement && e.DeliveryCount > 1);
 
         await using var second = await WorkerInstance.StartAsync(bed, queue, new ScriptedEngine { AutoDeltas = ["again"] });
         Assert.Equal((nameof(TokenChunk), 2), Attempt(await producer.NextAsync()));
