@@ -26,6 +26,7 @@ public sealed class ServiceBusTestBed : ITransportTestBed, IAsyncDisposable
     private readonly string _redis;
     private readonly HashSet<string> _requestQueues = new(StringComparer.OrdinalIgnoreCase);
     private readonly ServiceBusClient _inspector;
+    private readonly string _redisKeyPrefix = $"llmq-test-{Guid.NewGuid():N}";
 
     /// <param name="redisConnectionString">The Redis the workers share (prefix tier and cancel relay).</param>
     /// <param name="requestQueueOptions">How request queues are created; by default a 5 s lock and 10 deliveries.</param>
@@ -60,6 +61,9 @@ public sealed class ServiceBusTestBed : ITransportTestBed, IAsyncDisposable
         $"--Callbacks:RetryQueue={CallbackQueue}",
         $"--RedisTier:ConnectionString={_redis}",
         "--RedisTier:Secret=service-bus-test-bed-secret",
+        // Cancels are remembered in Redis for minutes; a prefix per bed keeps one run's (or test's) from answering the
+        // next one's request of the same id cancelled.
+        $"--RedisTier:KeyPrefix={_redisKeyPrefix}",
     ];
 
     /// <summary>Creates the worker's request queue before its transport starts (a hosted service registered first).</summary>
