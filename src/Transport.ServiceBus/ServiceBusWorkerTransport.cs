@@ -265,10 +265,14 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops the request and callback processors, then abandons what was handed back meanwhile, by lock token.</summary>
+    /// <summary>
+    /// Closes the request and callback processors, then abandons what was handed back meanwhile, by lock token. Closed,
+    /// not only stopped: a stopped processor keeps its link open with the credit of the receives it cancelled, and the
+    /// broker would send the abandoned message straight into it, where it would stay locked until its lock expired.
+    /// </summary>
     private async Task StopThenHandBackAsync()
     {
-        await StopAllAsync(_requests, _callbacks).ConfigureAwait(false);
+        await Task.WhenAll(new[] { _requests, _callbacks }.OfType<ServiceBusProcessor>().Select(CloseQuietlyAsync)).ConfigureAwait(false);
         var receivers = new Dictionary<string, ServiceBusReceiver>(StringComparer.Ordinal);
         try
         {
@@ -499,11 +503,16 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     private Task StopAllAsync(params ServiceBusProcessor?[] processors) =>
         Task.WhenAll(processors.OfType<ServiceBusProcessor>().Where(p => p.IsProcessing).Select(StopQuietlyAsync));
 
-    private async Task StopQuietlyAsync(ServiceBusProcessor processor)
+    private Task StopQuietlyAsync(ServiceBusProcessor processor) => QuietlyAsync(processor, p => p.StopProcessingAsync(CancellationToken.None));
+
+    /// <summary>Stops the processor (its handlers return first) and closes its link.</summary>
+    private Task CloseQuietlyAsync(ServiceBusProcessor processor) => QuietlyAsync(processor, p => p.CloseAsync(CancellationToken.None));
+
+    private async Task QuietlyAsync(ServiceBusProcessor processor, Func<ServiceBusProcessor, Task> stop)
     {
         try
         {
-            await processor.StopProcessingAsync(CancellationToken.None).ConfigureAwait(false);
+            await stop(processor).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ServiceBusException or ObjectDisposedException or InvalidOperationException or TaskCanceledException)
         {
