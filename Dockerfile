@@ -19,6 +19,7 @@ COPY src/Gpu/Gpu.csproj src/Gpu/
 COPY src/Transport/Transport.csproj src/Transport/
 COPY src/Transport.InMemory/Transport.InMemory.csproj src/Transport.InMemory/
 COPY src/Transport.RabbitMq/Transport.RabbitMq.csproj src/Transport.RabbitMq/
+COPY src/Transport.ServiceBus/Transport.ServiceBus.csproj src/Transport.ServiceBus/
 COPY src/Serving/Serving.csproj src/Serving/
 COPY src/Worker/Worker.csproj src/Worker/
 RUN dotnet restore src/Worker/Worker.csproj --runtime linux-x64

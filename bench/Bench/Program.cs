@@ -1,6 +1,6 @@
 using LlmQueue.Bench;
 
-// Usage: bench decode|queue|callbacks|kvpool|prefix|remote|tokenizer|sampling [--smoke] [--rabbitmq host:port] [--redis host:port] [--model name].
+// Usage: bench decode|queue|callbacks|kvpool|prefix|remote|tokenizer|sampling [--smoke] [--rabbitmq host:port | --servicebus] [--redis host:port] [--model name].
 // --smoke runs a tiny version (for CI), not a measurement.
 var smoke = args.Contains("--smoke");
 var rabbitMq = Option("--rabbitmq");
@@ -31,7 +31,7 @@ switch (which)
         TokenizerBenchmark.Run(smoke, Console.Out);
         return 0;
     case "queue":
-        await QueueBenchmark.RunAsync(smoke, rabbitMq, Console.Out);
+        await QueueBenchmark.RunAsync(smoke, rabbitMq, args.Contains("--servicebus"), Console.Out);
         return 0;
     case "callbacks":
         await CallbackBenchmark.RunAsync(smoke, Console.Out);

@@ -3,8 +3,10 @@ using System.Globalization;
 using LlmQueue.Client;
 using LlmQueue.Contracts;
 using LlmQueue.Serving.Hosting;
+using LlmQueue.TestKit.ServiceBus;
 using LlmQueue.Transport.InMemory;
 using LlmQueue.Transport.RabbitMq;
+using LlmQueue.Transport.ServiceBus;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,19 +16,23 @@ namespace LlmQueue.Bench;
 /// <summary>
 /// The queue path: requests/s for 1-token requests through a transport (worker and client in this
 /// process, so a 2-core machine runs broker, worker and producer at once), and the enqueue-to-first-chunk
-/// time beyond the worker's own time to first token.
+/// time beyond the worker's own time to first token. With --servicebus, Azure Service Bus through the in-process test
+/// broker (tests/TestKit.ServiceBus), which the unmodified SDK talks AMQP 1.0 to over loopback.
 /// </summary>
 internal static class QueueBenchmark
 {
     private const int Window = 128;
 
-    public static async Task RunAsync(bool smoke, string? rabbitMq, TextWriter output)
+    private const string RequestQueue = "llmq-bench";
+
+    public static async Task RunAsync(bool smoke, string? rabbitMq, bool serviceBus, TextWriter output)
     {
         var requests = smoke ? 40 : 4000;
         var repeats = smoke ? 1 : 3;
         var probes = smoke ? 20 : 400;
-        var transport = rabbitMq is null ? "in-memory" : $"RabbitMQ {rabbitMq}";
-        var (host, client) = await StartAsync(rabbitMq);
+        var transport = serviceBus ? "Service Bus (in-process test broker)" : rabbitMq is null ? "in-memory" : $"RabbitMQ {rabbitMq}";
+        await using var testBroker = serviceBus ? StartServiceBusTestBroker() : null;
+        var (host, client) = await StartAsync(rabbitMq, testBroker);
         using var disposeHost = host;
         await client.StartAsync();
 
@@ -50,14 +56,27 @@ internal static class QueueBenchmark
         await host.StopAsync();
     }
 
-    private static async Task<(IHost Host, InferenceClient Client)> StartAsync(string? rabbitMq)
+    /// <summary>The entities a Service Bus deployment provides (the SDK cannot create them).</summary>
+    private static ServiceBusTestBroker StartServiceBusTestBroker()
+    {
+        var broker = ServiceBusTestBroker.Start();
+        var defaults = new ServiceBusOptions();
+        broker.CreateQueue(RequestQueue, new ServiceBusTestEntityOptions { LockDuration = TimeSpan.FromMinutes(1), MaxDeliveryCount = 10 });
+        broker.CreateQueue(defaults.ReplyQueue, new ServiceBusTestEntityOptions { RequiresSession = true, LockDuration = TimeSpan.FromMinutes(5) });
+        broker.CreateQueue("llmq-callbacks");
+        broker.CreateTopic("llmq-cancel");
+        broker.CreateSubscription("llmq-cancel", defaults.CancelSubscription);
+        return broker;
+    }
+
+    private static async Task<(IHost Host, InferenceClient Client)> StartAsync(string? rabbitMq, ServiceBusTestBroker? serviceBus)
     {
         var broker = new BrokerOptions { Kind = BrokerKind.InMemory, InMemory = new InMemoryBroker() };
         var args = new List<string>
         {
             "--Engine:SyntheticModel=tiny", "--Engine:ModelPath=", "--Engine:KvCacheMiB=64",
             "--Engine:MaxRunningRequests=" + Window, "--Engine:MaxBatchTokens=1024",
-            "--Transport:RequestQueue=llmq-bench", "--Logging:LogLevel:Default=Warning", "--Operations:Port=0",
+            $"--Transport:RequestQueue={RequestQueue}", "--Logging:LogLevel:Default=Warning", "--Operations:Port=0",
         };
         if (rabbitMq is not null)
         {
@@ -70,6 +89,12 @@ internal static class QueueBenchmark
             };
         }
 
+        else if (serviceBus is not null)
+        {
+            args.AddRange(["--Transport:Kind=ServiceBus", $"--Transport:ServiceBus:ConnectionString={serviceBus.ConnectionString}"]);
+            broker = new BrokerOptions { Kind = BrokerKind.ServiceBus, ServiceBus = new ServiceBusOptions { ConnectionString = serviceBus.ConnectionString } };
+        }
+
         var builder = WorkerHost.CreateBuilder([.. args]);
         if (broker.InMemory is { } inMemory)
         {
@@ -80,7 +105,7 @@ internal static class QueueBenchmark
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var host = builder.Build();
         await host.StartAsync();
-        return (host, new InferenceClient(broker, new InferenceClientOptions { RequestQueue = "llmq-bench" }));
+        return (host, new InferenceClient(broker, new InferenceClientOptions { RequestQueue = RequestQueue }));
     }
 
     private static GenerateRequest OneToken() => new()

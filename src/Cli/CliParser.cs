@@ -1,4 +1,5 @@
 using LlmQueue.Transport.RabbitMq;
+using LlmQueue.Transport.ServiceBus;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using LlmQueue.Client;
@@ -16,6 +17,15 @@ internal static class CliParser
     private static readonly Option<long?> _seed = new("--seed") { Description = "Same seed, same tokens." };
     private static readonly Option<bool> _stream = new("--stream") { Description = "Print tokens as they arrive." };
     private static readonly Option<string?> _rabbitMq = RabbitMqAddress(new Option<string?>("--rabbitmq") { Description = "host:port of a RabbitMQ broker; omitted = embedded worker." });
+    private static readonly Option<string?> _serviceBus = ServiceBusConnectionString(new Option<string?>("--servicebus")
+    {
+        Description = "Azure Service Bus connection string (Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...) of the workers' namespace.",
+    });
+    private static readonly Option<string> _replyQueue = ServiceBusEntity(new Option<string>("--reply-queue")
+    {
+        Description = "Service Bus: the session-enabled queue replies come back on.",
+        DefaultValueFactory = _ => new ServiceBusOptions().ReplyQueue,
+    });
     private static readonly Option<string> _user = new("--user") { Description = "RabbitMQ user.", DefaultValueFactory = _ => "guest" };
     private static readonly Option<string> _password = new("--password") { Description = "RabbitMQ password.", DefaultValueFactory = _ => "guest" };
     private static readonly Option<string> _queue = NotBlank(new Option<string>("--queue") { Description = "Request queue.", DefaultValueFactory = _ => new InferenceClientOptions().RequestQueue });
@@ -28,8 +38,15 @@ internal static class CliParser
     {
         var generateCommand = new Command("generate", "Send one prompt and print the reply, TTFT and tokens/s.")
         {
-            _prompt, _maxTokens, _temperature, _topP, _topK, _seed, _stream, _rabbitMq, _user, _password, _queue,
+            _prompt, _maxTokens, _temperature, _topP, _topK, _seed, _stream, _rabbitMq, _user, _password, _serviceBus, _replyQueue, _queue,
         };
+        generateCommand.Validators.Add(r =>
+        {
+            if (r.GetValue(_rabbitMq) is not null && r.GetValue(_serviceBus) is not null)
+            {
+                r.AddError("--rabbitmq and --servicebus name two brokers; pass one.");
+            }
+        });
         generateCommand.SetAction((result, ct) => generate(BindGenerate(result), ct));
 
         var demoCommand = new Command("demo", "Run a worker in-process and stream several prompts through it concurrently.")
@@ -52,7 +69,7 @@ internal static class CliParser
             Seed = result.GetValue(_seed),
         },
         result.GetValue(_stream),
-        BindBroker(result));
+        BindBroker(result) with { ServiceBus = BindServiceBus(result) });
 
     public static DemoSettings BindDemo(ParseResult result) =>
         new(result.GetValue(_requests), result.GetValue(_maxTokens), result.GetValue(_modelPath), BindBroker(result));
@@ -68,6 +85,37 @@ internal static class CliParser
         }
 
         return new BrokerSettings(rabbit, result.GetRequiredValue(_queue));
+    }
+
+    private static ServiceBusOptions? BindServiceBus(ParseResult result) =>
+        result.GetValue(_serviceBus) is { } connectionString
+            ? new ServiceBusOptions { ConnectionString = connectionString, ReplyQueue = result.GetRequiredValue(_replyQueue) }
+            : null;
+
+    private static Option<string?> ServiceBusConnectionString(Option<string?> option)
+    {
+        option.Validators.Add(r =>
+        {
+            // The messages never repeat the value: it holds a key.
+            if (r.GetValueOrDefault<string?>() is { } text
+                && new ServiceBusOptions { ConnectionString = text }.Validate(option.Name) is { Count: > 0 } failures)
+            {
+                r.AddError(failures[0]);
+            }
+        });
+        return option;
+    }
+
+    private static Option<string> ServiceBusEntity(Option<string> option)
+    {
+        option.Validators.Add(r =>
+        {
+            if (ServiceBusEntityNames.Check(r.GetValueOrDefault<string>() ?? "") is { } problem)
+            {
+                r.AddError($"{option.Name}: {problem}.");
+            }
+        });
+        return option;
     }
 
     /// <summary>"host:port" or "host" (port 5672); null when malformed.</summary>

@@ -51,9 +51,9 @@ internal sealed class ClientSession : IAsyncDisposable
         }
     }
 
-    /// <summary>A client only, talking to workers elsewhere through RabbitMQ.</summary>
-    public static Task<ClientSession> StartRemoteAsync(RabbitMqOptions rabbitMq, string queue, CancellationToken cancellationToken) =>
-        StartClientAsync(new BrokerOptions { Kind = BrokerKind.RabbitMq, RabbitMq = rabbitMq }, queue, host: null, cancellationToken);
+    /// <summary>A client only, talking to workers elsewhere through RabbitMQ or Service Bus.</summary>
+    public static Task<ClientSession> StartRemoteAsync(BrokerOptions broker, string queue, CancellationToken cancellationToken) =>
+        StartClientAsync(broker, queue, host: null, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

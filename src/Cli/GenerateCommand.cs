@@ -9,8 +9,8 @@ internal static class GenerateCommand
 {
     public static async Task<int> RunAsync(GenerateSettings settings, CancellationToken cancellationToken)
     {
-        await using var session = settings.Broker.RabbitMq is { } rabbit
-            ? await ClientSession.StartRemoteAsync(rabbit, settings.Broker.Queue, cancellationToken)
+        await using var session = settings.Broker.Remote is { } remote
+            ? await ClientSession.StartRemoteAsync(remote, settings.Broker.Queue, cancellationToken)
             : await ClientSession.StartEmbeddedAsync(settings.Broker, modelPath: null, cancellationToken);
 
         var request = new GenerateRequest { Prompt = settings.Prompt, Sampling = settings.Sampling };

@@ -6,4 +6,7 @@ public enum BrokerKind
     InMemory,
 
     RabbitMq,
+
+    /// <summary>Azure Service Bus: requests to the request queue, replies on a session of the reply queue.</summary>
+    ServiceBus,
 }

@@ -1,5 +1,6 @@
 using LlmQueue.Transport.InMemory;
 using LlmQueue.Transport.RabbitMq;
+using LlmQueue.Transport.ServiceBus;
 
 namespace LlmQueue.Client;
 
@@ -9,6 +10,9 @@ public sealed class BrokerOptions
     public BrokerKind Kind { get; set; } = BrokerKind.InMemory;
 
     public RabbitMqOptions RabbitMq { get; set; } = new();
+
+    /// <summary>The namespace, credentials and reply queue (Kind ServiceBus); the worker's Transport:ServiceBus shape.</summary>
+    public ServiceBusOptions ServiceBus { get; set; } = new();
 
     /// <summary>The in-process broker shared with a worker in the same process (Kind InMemory).</summary>
     public InMemoryBroker? InMemory { get; set; }

@@ -228,17 +228,19 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
     private async Task<Settlement> ServeRequestAsync(
         GenerateRequest request, int attempt, IReplyChannel replies, long received, CancellationToken stop, CancellationToken lost)
     {
-        if (_cancels.WasCancelled(request.RequestId) || (_broadcast is not null && await _broadcast.WasCancelledAsync(request.RequestId).ConfigureAwait(false)))
-        {
-            await replies.SendAsync(ReplyMapper.ToCompleted(request.RequestId, attempt, new GenerationResult { FinishReason = FinishReason.Cancelled }), lost)
-                .ConfigureAwait(false);
-            return Settlement.Complete;
-        }
-
         GenerationHandle? handle;
+        // Counted from the start: the cancel check below may wait on Redis, and a transport following the capacity must
+        // not take another delivery for this one's slot meanwhile.
         _capacity.EnteredAdmission();
         try
         {
+            if (_cancels.WasCancelled(request.RequestId) || (_broadcast is not null && await _broadcast.WasCancelledAsync(request.RequestId).ConfigureAwait(false)))
+            {
+                await replies.SendAsync(ReplyMapper.ToCompleted(request.RequestId, attempt, new GenerationResult { FinishReason = FinishReason.Cancelled }), lost)
+                    .ConfigureAwait(false);
+                return Settlement.Complete;
+            }
+
             handle = await AdmitAsync(RequestMapper.Map(request, received), stop).ConfigureAwait(false);
         }
         catch (RequestRejectedException ex)

@@ -35,7 +35,7 @@ param replyQueueName string
 @description('Queue of HTTP callback deliveries to retry (Callbacks:RetryQueue), redelivered by scheduled enqueue.')
 param callbackRetryQueueName string
 
-@description('Topic producers publish CancelGeneration to (Transport:ServiceBus:CancelTopic).')
+@description('Topic producers publish CancelGeneration to (Transport:CancelTopic).')
 param cancelTopicName string
 
 @description('The one subscription the replicas share (Transport:ServiceBus:CancelSubscription).')

@@ -51,7 +51,7 @@ param requestQueueName string
 @description('Callback retry queue (Callbacks:RetryQueue).')
 param callbackRetryQueueName string
 
-@description('Cancel topic (Transport:ServiceBus:CancelTopic).')
+@description('Cancel topic (Transport:CancelTopic).')
 param cancelTopicName string
 
 @description('Shared cancel subscription (Transport:ServiceBus:CancelSubscription).')
@@ -175,7 +175,7 @@ var settings = [
     value: workerIdentityClientId
   }
   {
-    name: 'LLMQ_Transport__ServiceBus__CancelTopic'
+    name: 'LLMQ_Transport__CancelTopic'
     value: cancelTopicName
   }
   {

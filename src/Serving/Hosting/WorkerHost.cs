@@ -11,6 +11,7 @@ using LlmQueue.Serving.Redis;
 using LlmQueue.Transport;
 using LlmQueue.Transport.InMemory;
 using LlmQueue.Transport.RabbitMq;
+using LlmQueue.Transport.ServiceBus;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -120,6 +121,9 @@ public static class WorkerHost
         {
             case TransportKind.RabbitMq:
                 services.AddRabbitMqWorkerTransport(section.GetSection(RabbitMqOptions.SectionName), SettingsOf);
+                break;
+            case TransportKind.ServiceBus:
+                services.AddServiceBusWorkerTransport(section.GetSection(ServiceBusOptions.SectionName), SettingsOf);
                 break;
             default:
                 services.TryAddSingleton<InMemoryBroker>();

@@ -4,4 +4,5 @@ public enum TransportKind
 {
     InMemory,
     RabbitMq,
+    ServiceBus,
 }

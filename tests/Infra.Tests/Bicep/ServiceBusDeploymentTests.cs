@@ -59,7 +59,7 @@ public sealed class ServiceBusDeploymentTests
     {
         var (_, environment) = await BicepWorkspace.EnvironmentAsync(name);
         var app = new WorkerApp(environment);
-        var topic = environment.Resource(ResourceTypes.ServiceBusTopic, app.Setting("LLMQ_Transport__ServiceBus__CancelTopic"));
+        var topic = environment.Resource(ResourceTypes.ServiceBusTopic, app.Setting("LLMQ_Transport__CancelTopic"));
         var subscription = Assert.Single(environment.Resources(ResourceTypes.ServiceBusSubscription));
         Assert.Equal($"{topic["name"]}/{app.Setting("LLMQ_Transport__ServiceBus__CancelSubscription")}", (string)subscription["name"]!);
     }

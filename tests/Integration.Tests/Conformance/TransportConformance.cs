@@ -81,7 +81,7 @@ public abstract class TransportConformance(ITransportTestBed bed)
 
     [Theory]
     [InlineData("has space")]
-    [InlineData("a/b")]
+    [InlineData("a#b")]
     [InlineData("café")]
     [InlineData("control\u0001char")]
     public async Task Unusable_body_reply_to_is_answered_invalid_request_on_the_transport_reply_to(string replyTo)
@@ -294,7 +294,10 @@ public abstract class TransportConformance(ITransportTestBed bed)
         }
 
         var first = await engine.NextSubmittedAsync();
-        await EventuallyAsync(async () => await bed.UnsettledAsync(queue) == 2);
+        // A transport following the engine's capacity holds only what the engine can start (one); the others hold up
+        // to the running-request limit (two) and the second waits at the admission gate.
+        var held = bed.FollowsEngineCapacity ? 1 : 2;
+        await EventuallyAsync(async () => await bed.UnsettledAsync(queue) == held);
         Assert.Equal(1, engine.SubmitCalls);
 
         var finished = 0;

@@ -17,6 +17,8 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
     private readonly ListenerLink _link;
     private AttachContext? _pendingAttach;
     private int _credit;
+    // ListenerLink's own credit count, which the flow deltas it reports are relative to (see OnFlow).
+    private int _linkCredit;
     private bool _closed;
 
     public ReceiverLinkEndpoint(BrokerEnvironment env, MessageStore store, AttachContext attachContext)
@@ -102,6 +104,7 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
         {
             _link.SendMessage(MessageCodec.BuildDelivery(message, locked: !PreSettled));
             _credit--;
+            _linkCredit--;
             return true;
         }
 #pragma warning disable CA1031 // A link torn down mid-send just stops receiving; the message stays in the entity.
@@ -123,8 +126,14 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
                 return;
             }
 
-            // Mirrors ListenerLink's credit arithmetic: a non-positive delta means the peer reset (or is draining) its credit.
-            _credit = flowContext.Messages > 0 ? _credit + flowContext.Messages : 0;
+            // AMQP: the receiver's flow sets the credit to its limit (delivery-count + link-credit) less the deliveries
+            // sent. ListenerLink reports that limit as a delta from its own count and zeroes its count when the delta is
+            // not positive; the credit is the peer's, though: a receiver that lowers its credit from 3 to 2 (the SDK does
+            // when one of several waiting receives ends) still has 2. Taking 0 there left such receives waiting for
+            // their full timeout with messages in the queue.
+            var delta = flowContext.Messages;
+            _credit = Math.Max(0, _linkCredit + delta);
+            _linkCredit = delta > 0 ? _linkCredit + delta : 0;
             try
             {
                 _store.Pump();
@@ -132,6 +141,7 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
                 {
                     _link.CompleteDrain();
                     _credit = 0;
+                    _linkCredit = 0;
                 }
             }
 #pragma warning disable CA1031 // Never throw into the listener.
