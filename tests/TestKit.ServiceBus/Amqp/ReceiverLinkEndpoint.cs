@@ -16,9 +16,16 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
     private readonly MessageStore _store;
     private readonly ListenerLink _link;
     private AttachContext? _pendingAttach;
+    // ListenerLink keeps its credit in an internal property; flows report only a delta from its limit (see OnFlow).
+    private static readonly System.Reflection.PropertyInfo s_linkCredit =
+        typeof(ListenerLink).GetProperty("Credit", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+        ?? throw new InvalidOperationException("AMQPNetLite's ListenerLink has no internal Credit property any more.");
+
     private int _credit;
-    // ListenerLink's own credit count, which the flow deltas it reports are relative to (see OnFlow).
-    private int _linkCredit;
+    // Deliveries sent on this link (the AMQP delivery-count, from 0), and ListenerLink's limit (its delivery-count plus
+    // its credit) in the same count: the flow deltas ListenerLink reports are relative to that limit.
+    private long _sent;
+    private long _linkLimit;
     private bool _closed;
 
     public ReceiverLinkEndpoint(BrokerEnvironment env, MessageStore store, AttachContext attachContext)
@@ -104,7 +111,7 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
         {
             _link.SendMessage(MessageCodec.BuildDelivery(message, locked: !PreSettled));
             _credit--;
-            _linkCredit--;
+            _sent++;
             return true;
         }
 #pragma warning disable CA1031 // A link torn down mid-send just stops receiving; the message stays in the entity.
@@ -127,13 +134,14 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
             }
 
             // AMQP: the receiver's flow sets the credit to its limit (delivery-count + link-credit) less the deliveries
-            // sent. ListenerLink reports that limit as a delta from its own count and zeroes its count when the delta is
-            // not positive; the credit is the peer's, though: a receiver that lowers its credit from 3 to 2 (the SDK does
-            // when one of several waiting receives ends) still has 2. Taking 0 there left such receives waiting for
-            // their full timeout with messages in the queue.
-            var delta = flowContext.Messages;
-            _credit = Math.Max(0, _linkCredit + delta);
-            _linkCredit = delta > 0 ? _linkCredit + delta : 0;
+            // sent. ListenerLink reports that limit as a delta from its own limit, then zeroes its credit when the delta
+            // is not positive; the credit is the peer's, though: a receiver that lowers its credit from 3 to 2 (the SDK
+            // does when one of several waiting receives ends) still has 2. Sends do not move ListenerLink's limit, so
+            // the peer's is exact here; ListenerLink's new limit is read back under the gate, because a send may have
+            // run between its flow handling and this one (counting from a stale limit over-credited the receiver).
+            var peerLimit = _linkLimit + flowContext.Messages;
+            _credit = (int)Math.Clamp(peerLimit - _sent, 0, int.MaxValue);
+            _linkLimit = LinkLimit();
             try
             {
                 _store.Pump();
@@ -141,7 +149,7 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
                 {
                     _link.CompleteDrain();
                     _credit = 0;
-                    _linkCredit = 0;
+                    _linkLimit = LinkLimit();
                 }
             }
 #pragma warning disable CA1031 // Never throw into the listener.
@@ -152,6 +160,9 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
             }
         }
     }
+
+    /// <summary>ListenerLink's limit in this link's count: its credit (a uint that sends below zero wrap) past the deliveries sent.</summary>
+    private long LinkLimit() => _sent + unchecked((int)(uint)s_linkCredit.GetValue(_link)!);
 
     public override void OnDisposition(DispositionContext dispositionContext)
     {
