@@ -5,8 +5,10 @@ using Microsoft.Extensions.Logging;
 namespace LlmQueue.Transport.ServiceBus;
 
 /// <summary>
-/// The worker on Azure Service Bus. A ServiceBusProcessor takes requests in PeekLock without prefetch, as many at once as
-/// the engine can take (<see cref="IntakeLimit"/>), renews each lock while the request is served (up to
+/// The worker on Azure Service Bus. A ServiceBusProcessor takes requests in PeekLock without prefetch, at most the
+/// engine's running-request limit at once (the serving core's admission gate holds those the engine has no room for
+/// yet; the processor's UpdateConcurrency was not reliable enough to follow the engine's free slots, see the README),
+/// renews each lock while the request is served (up to
 /// Transport:ServiceBus:MaxLockRenewalSeconds), and settles it as the serving core says: complete, abandon (the
 /// entity's maxDeliveryCount dead-letters a message that keeps coming back) or dead-letter with a reason. Replies go to
 /// the request's reply queue and session through cached senders. Cancels arrive on one subscription shared by every
@@ -35,8 +37,6 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     private ServiceBusProcessor? _requests;
     private ServiceBusProcessor? _cancels;
     private ServiceBusProcessor? _callbacks;
-    private IntakeLimit? _intake;
-    private ITransportCapacity? _capacity;
     private readonly ConcurrentQueue<(string Entity, ServiceBusReceivedMessage Message)> _handBack = new();
     private Task _stopReceiving = Task.CompletedTask;
     private Task _probing = Task.CompletedTask;
@@ -65,22 +65,17 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     /// <summary>False: the cancel subscription is shared, so a cancel reaches one replica; the serving core relays it.</summary>
     public bool FansOutCancels => false;
 
-    /// <summary>The processor's current MaxConcurrentCalls (for tests and diagnostics).</summary>
-    internal int IntakeTarget => _intake?.Target ?? 0;
-
     public async Task StartAsync(IDeliveryHandler handler, ITransportCapacity capacity, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(capacity);
-        _capacity = capacity;
-        _intake = new IntakeLimit(capacity, _settings.MaxInFlight, ApplyConcurrency);
         _requests = _client.CreateProcessor(_settings.RequestQueue, new ServiceBusProcessorOptions
         {
             ReceiveMode = ServiceBusReceiveMode.PeekLock,
             AutoCompleteMessages = false,
             // A prefetched message's lock is already ticking while it waits for a call slot.
             PrefetchCount = 0,
-            MaxConcurrentCalls = _intake.Target,
+            MaxConcurrentCalls = _settings.MaxInFlight,
             MaxAutoLockRenewalDuration = TimeSpan.FromSeconds(_options.MaxLockRenewalSeconds),
             Identifier = $"llmq-worker-{Environment.MachineName}-requests",
         });
@@ -135,15 +130,12 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
             SetHealth(TransportState.Receiving, null);
         }
 
-        capacity.Changed += _intake.Update;
         await _requests.StartProcessingAsync(cancellationToken).ConfigureAwait(false);
         await _cancels.StartProcessingAsync(cancellationToken).ConfigureAwait(false);
         if (_callbacks is { } callbacks)
         {
             await callbacks.StartProcessingAsync(cancellationToken).ConfigureAwait(false);
         }
-
-        _intake.Update();
     }
 
     public Task StopReceivingAsync(CancellationToken cancellationToken)
@@ -185,11 +177,6 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
 
         _stopping = true;
         await _disposing.CancelAsync().ConfigureAwait(false);
-        if (_capacity is not null && _intake is not null)
-        {
-            _capacity.Changed -= _intake.Update;
-        }
-
         if (_stopReceiving.IsCompleted)
         {
             _stopReceiving = StopThenHandBackAsync();
@@ -223,16 +210,8 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         // Raised when the lock expires (renewal failed, or ran past MaxLockRenewalSeconds): the delivery cannot be settled.
         using var lost = new CancellationTokenSource();
         args.MessageLockLostAsync += _ => CancelQuietly(lost);
-        var serving = handler.HandleRequestAsync(ServiceBusMessages.ToInbound(args.Message, lost.Token));
-        _intake!.Taken();
-        try
-        {
-            await SettleOrHandBackAsync(args, await serving.ConfigureAwait(false)).ConfigureAwait(false);
-        }
-        finally
-        {
-            _intake.Released();
-        }
+        var settlement = await handler.HandleRequestAsync(ServiceBusMessages.ToInbound(args.Message, lost.Token)).ConfigureAwait(false);
+        await SettleOrHandBackAsync(args, settlement).ConfigureAwait(false);
     }
 
     private async Task OnCallbackAsync(ProcessMessageEventArgs args, IDeliveryHandler handler)
@@ -480,23 +459,6 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
             {
                 _health = TransportHealth.Now(state, reason);
             }
-        }
-    }
-
-    private void ApplyConcurrency(int calls)
-    {
-        if (_stopping || _requests is not { } requests)
-        {
-            return;
-        }
-
-        try
-        {
-            requests.UpdateConcurrency(calls);
-        }
-        catch (ObjectDisposedException)
-        {
-            // Closed while the engine reported a change.
         }
     }
 

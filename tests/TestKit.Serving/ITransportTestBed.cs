@@ -7,12 +7,6 @@ public interface ITransportTestBed
 {
     string Name { get; }
 
-    /// <summary>
-    /// True when the transport takes only as many deliveries as the engine can start (it follows ITransportCapacity);
-    /// false when it holds up to the running-request limit and lets the serving core's admission gate wait.
-    /// </summary>
-    bool FollowsEngineCapacity => false;
-
     /// <summary>Worker settings selecting this transport and its connection.</summary>
     IEnumerable<string> WorkerArguments { get; }
 

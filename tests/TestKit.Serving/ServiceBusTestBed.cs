@@ -50,8 +50,6 @@ public sealed class ServiceBusTestBed : ITransportTestBed, IAsyncDisposable
 
     public string Name => "Azure Service Bus (test broker)";
 
-    public bool FollowsEngineCapacity => true;
-
     public IEnumerable<string> WorkerArguments =>
     [
         "--Transport:Kind=ServiceBus",
