@@ -112,7 +112,9 @@ public static class ModelConfigReader
             RopeTheta = globalRope.Theta,
             RopeScaling = globalRope.Scaling,
             LocalRope = localRope,
-            TieWordEmbeddings = text.OptionalBool("tie_word_embeddings") ?? root.OptionalBool("tie_word_embeddings") ?? defaults.TieWordEmbeddings,
+            // The outer model owns lm_head in a multimodal export: its flag wins (transformers 5 writes text_config's as
+            // false while the outer model ties and the checkpoint has no lm_head; the transformers parity fixture).
+            TieWordEmbeddings = root.OptionalBool("tie_word_embeddings") ?? text.OptionalBool("tie_word_embeddings") ?? defaults.TieWordEmbeddings,
             BosTokenId = (root.OptionalTokenIds("bos_token_id") ?? text.OptionalTokenIds("bos_token_id")) is [int bos, ..] ? bos : null,
             EosTokenIds = root.OptionalTokenIds("eos_token_id") ?? text.OptionalTokenIds("eos_token_id") ?? [],
             TorchDtype = Dtype(root) ?? Dtype(text),

@@ -38,6 +38,20 @@ public sealed class ParityCheckTests : IClassFixture<ParityCheckTests.Gemma2Fixt
         Assert.Contains("greedy token 20", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Hugging Face transformers' logits and greedy continuation (fp32, written by make_fixtures.py) vs the CPU runner.</summary>
+    [Theory]
+    [InlineData("llama3")]
+    [InlineData("gemma2")]
+    [InlineData("gemma3")]
+    [InlineData("qwen3")]
+    [InlineData("qwen2")]
+    [InlineData("gemma3_multimodal")]
+    public void Transformers_fixture_matches(string family)
+    {
+        string folder = Path.Combine(AppContext.BaseDirectory, "Parity", family);
+        ParityCheck.AssertMatches(folder, ParityReference.Read(folder));
+    }
+
     [Fact]
     public void The_reference_json_round_trips()
     {
