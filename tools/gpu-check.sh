@@ -11,12 +11,19 @@
 # tools/parity/make_fixtures.py writes transformers parity fixtures. Into $OUT:
 # the report <date>-<commit>.md (commit it as docs/gpu-runs/<date>-<commit>.md), gpu-check.log, and
 # parity-fixtures.tar.gz. Exit status: the check program's (0 passed, 1 a check failed, 3 no GPU).
+# With --no-peers (a rerun whose peers were measured before, in a session with little device time left): no
+# transformers baseline and no parity fixtures, about 90 s of checks in a 240 s budget.
 set -uo pipefail
+
+peers=1
+if [ "${1:-}" = "--no-peers" ]; then
+  peers=0
+fi
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OUT:-$repo/gpu-run}"
 program="$repo/.device/gpu-check/LlmQueue.GpuCheck"
-budget_seconds=470 # the whole script: under 8 minutes
+budget_seconds=$([ "$peers" -eq 1 ] && echo 470 || echo 240) # the whole script: under 8 minutes
 mkdir -p "$out"
 exec > >(tee -a "$out/gpu-check.log") 2>&1
 start=$SECONDS
@@ -48,14 +55,18 @@ echo "== checks"
 # Stages not started within the check budget are reported as not run; one started late may run on (the transformers
 # baseline is capped at 150 s), so the hard timeout leaves room and the parity fixtures get what is left.
 check_budget=$((budget_seconds - 90 - (SECONDS - start)))
+peer_arguments=()
+[ "$peers" -eq 1 ] && peer_arguments=(--hf-script "$repo/tools/parity/hf_generate.py")
 timeout $((check_budget + 75)) "$program" --out "$out" --budget "$check_budget" --commit "$(cat "$repo/.device/gpu-check/COMMIT")" \
-  --hf-script "$repo/tools/parity/hf_generate.py"
+  "${peer_arguments[@]}"
 status=$?
 [ "$status" -eq 124 ] && echo "gpu-check.sh: the check program ran out of time; the report was not written."
 
 left=$((budget_seconds - (SECONDS - start)))
 echo "== transformers parity fixtures (${left}s left)"
-if [ "$left" -gt 30 ]; then
+if [ "$peers" -eq 0 ]; then
+  echo "skipped: --no-peers."
+elif [ "$left" -gt 30 ]; then
   fixtures="$(mktemp -d)"
   if PYTHONUNBUFFERED=1 timeout $((left - 10)) python3 "$repo/tools/parity/make_fixtures.py" "$fixtures/parity"; then
     tar -czf "$out/parity-fixtures.tar.gz" -C "$fixtures" parity && echo "parity fixtures: $out/parity-fixtures.tar.gz"

@@ -101,6 +101,7 @@ internal sealed class CheckRun(CheckOptions options, TextWriter log)
                     Log($"writing or reusing the {name}-shaped checkpoint...");
                     using var model = LlamaModel.Load(CheckModels.Folder(name, spec));
                     runnerFigures.DecodeBatchOne(name, model).ToList().ForEach(report.Add);
+                    runnerFigures.Breakdown(name, model).ToList().ForEach(report.Add);
                 });
             }
 

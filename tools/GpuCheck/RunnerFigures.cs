@@ -19,6 +19,7 @@ namespace LlmQueue.GpuCheck;
 internal sealed class RunnerFigures(IGpuBackend device, double copyBandwidth, string? hfScript, Action<string> log)
 {
     private const int DecodeSteps = 64;
+    private const int BreakdownSteps = 16;
     private const int Batch = 64;
     private const int PromptTokens = 512;
     private const int NewTokens = 256;
@@ -37,6 +38,54 @@ internal sealed class RunnerFigures(IGpuBackend device, double copyBandwidth, st
             $"{1000 / graphed:F0} tokens/s; roofline {rooflineMs:F3} ms ({(model.Weights.DecodeWeightBytes + kvBytes) >> 20} MiB of weights and K/V at {copyBandwidth:F0} GB/s): {100 * rooflineMs / graphed:F0}% of it; wall clock of Launch + Collect, median of {DecodeSteps}");
         yield return new Measurement($"decode {name}, batch 1, graph vs direct launches", (direct - graphed) * 1000, "us/step",
             $"direct launches {direct:F3} ms, graph replay {graphed:F3} ms per step");
+    }
+
+    /// <summary>
+    /// Where a batch-1 decode step's device time goes: every kernel and matrix product timed by events (graphs off),
+    /// summed per label over a step, median of <see cref="BreakdownSteps"/> steps; the products' bandwidth against
+    /// the copy bandwidth; and the device's idle time between operations.
+    /// </summary>
+    public IEnumerable<Measurement> Breakdown(string name, LlamaModel model)
+    {
+        using var profiler = new OperationProfiler(device);
+        var runner = new CudaModelRunner(profiler, model, new CudaRunnerSettings(16, MaxBatchTokens: 2048, MaxSequences: Batch, KvLargePages: Pages(model.Config), UseGraphs: false));
+        using var harness = new RunnerHarness(runner, shuffleSeed: 1);
+        var greedy = new SamplingParameters { Temperature = 0 };
+        int token = harness.Step(new HarnessChunk(0, Prompt(model.Config.VocabSize, 128, 0), greedy))[0].Token;
+        var perLabel = new Dictionary<string, List<(double Ms, int Calls, long Bytes)>>(StringComparer.Ordinal);
+        var idle = new List<double>();
+        var spans = new List<double>();
+        for (int step = -4; step < BreakdownSteps; step++)
+        {
+            profiler.Recording = step >= 0;
+            token = harness.Step(new HarnessChunk(0, [token], greedy))[0].Token;
+            var (operations, span) = profiler.Collect();
+            if (step < 0)
+            {
+                continue;
+            }
+
+            foreach (var group in operations.GroupBy(o => o.Label))
+            {
+                (perLabel.TryGetValue(group.Key, out var list) ? list : perLabel[group.Key] = []).Add((group.Sum(o => o.Ms), group.Count(), group.Sum(o => o.Bytes)));
+            }
+
+            spans.Add(span);
+            idle.Add(span - operations.Sum(o => o.Ms));
+        }
+
+        double medianSpan = Median(spans);
+        foreach (var (label, samples) in perLabel.OrderByDescending(p => Median(p.Value.Select(v => v.Ms))))
+        {
+            double ms = Median(samples.Select(v => v.Ms));
+            long bytes = samples[0].Bytes;
+            string bandwidth = bytes > 0 ? $", {bytes / ms / 1e6:F0} GB/s = {100 * bytes / ms / 1e6 / copyBandwidth:F0}% of the copy bandwidth" : "";
+            yield return new Measurement($"decode {name}, batch 1, step breakdown: {label}", ms * 1000, "us/step",
+                $"{samples[0].Calls} per step, {100 * ms / medianSpan:F0}% of the device span{bandwidth}");
+        }
+
+        yield return new Measurement($"decode {name}, batch 1, step breakdown: device idle between operations", Median(idle) * 1000, "us/step",
+            $"device span {medianSpan * 1000:F0} us per step (first operation's start to the last one's end; events around each operation add their own time)");
     }
 
     public IEnumerable<Measurement> Throughput(string name, string folder, LlamaModel model)
@@ -138,6 +187,12 @@ internal sealed class RunnerFigures(IGpuBackend device, double copyBandwidth, st
         {
             return (null, $"{error.GetType().Name}: {error.Message}");
         }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
     }
 
     private static int[] Prompt(int vocab, int length, int seed)

@@ -77,6 +77,7 @@ public static class KernelChecks
         (128, 16, 8, 16, 0, 0f, 1), (128, 32, 4, 16, 512, 0f, 4), (128, 16, 2, 4, 40, 0f, 3),
         (256, 8, 4, 16, 4096, 50f, 2), (256, 4, 1, 16, 96, 0f, 32), (256, 8, 1, 8, 0, 0f, 1),
         (32, 16, 1, 4, 9, 2f, 5), (16, 4, 2, 4, 8, 4f, 1),
+        (64, 32, 8, 16, 0, 0f, 200), (128, 28, 4, 16, 0, 0f, 256), (256, 4, 1, 16, 1000, 0f, 256),
     ];
 
     private static CheckResult Embedding(KernelMirror m, Random r, int vocab, int width, int tokens)

@@ -13,13 +13,19 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
     public const int RowThreads = 256;
     public const int RopeWarps = 4;
     public const int AttentionThreads = 128;
+
+    /// <summary>attention.cu's ATTN_REDUCE_THREADS: one thread per partition weight, and at least one per head dimension.</summary>
+    public const int AttentionReduceThreads = 256;
+
+    /// <summary>attention.cu's ATTN_MAX_PARTS: partitions the reduce combines, one weight per thread.</summary>
+    public const int AttentionMaxParts = 256;
     public const int MaxRopeHeadDim = 256;
 
     /// <summary>sampling.cu's SAMPLE_THREADS: the block size its block-wide scans are written for.</summary>
     public const int SampleThreads = 512;
 
     /// <summary>attention.cu's ATTN_MAX_GROUP: query heads one attention block handles.</summary>
-    public const int AttentionMaxGroup = 8;
+    public const int AttentionMaxGroup = 4;
 
     /// <summary>Blocks of a grid-stride launch: enough to fill any current GPU several times over.</summary>
     private const int StrideBlocks = 4096;
@@ -101,9 +107,10 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
         Require(
             call.Heads > 0 && call.KvHeads > 0 && call.Heads % call.KvHeads == 0 && call.BlockTokens > 0 && call.TableStride > 0
                 && call.Window >= 0 && call.Softcap >= 0 && call.MinPartTokens > 0 && call.NumParts > 0
+                && call.NumParts <= AttentionMaxParts
                 && (call.NumParts == 1 || (!call.PartAcc.IsNull && !call.PartMl.IsNull)),
             signature,
-            "heads a multiple of kv_heads, positive block/table/partition sizes, window and softcap >= 0, partial buffers when num_parts > 1");
+            $"heads a multiple of kv_heads, positive block/table/partition sizes, window and softcap >= 0, 1..{AttentionMaxParts} partitions, partial buffers when num_parts > 1");
         var arguments = signature.Arguments()
             .Address("q", call.Q).Address("kv_layer", call.KvLayer).I64("page_stride", call.PageStride).Address("block_table", call.BlockTable)
             .I32("table_stride", call.TableStride).Address("token_seq", call.TokenSeq).Address("positions", call.Positions)
@@ -117,7 +124,7 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
             var reduce = KernelCatalog.PagedAttentionReduce.Arguments()
                 .Address("part_acc", call.PartAcc).Address("part_ml", call.PartMl).Address("out", call.Out)
                 .I32("tokens", call.Tokens).I32("heads", call.Heads).I32("head_dim", call.HeadDim).I32("num_parts", call.NumParts);
-            Launch(stream, KernelCatalog.PagedAttentionReduce, new LaunchDims(call.Tokens, call.Heads, 1, Math.Clamp((call.HeadDim + 31) / 32 * 32, 32, 256)), reduce);
+            Launch(stream, KernelCatalog.PagedAttentionReduce, new LaunchDims(call.Tokens, call.Heads, 1, AttentionReduceThreads), reduce);
         }
     }
 

@@ -2,23 +2,30 @@
 
 #define ATTN_WARPS 4
 #define ATTN_THREADS (ATTN_WARPS * 32)
-#define ATTN_MAX_GROUP 8 // query heads of one GQA group a block handles
+#define ATTN_MAX_GROUP 4 // query heads of one GQA group a block handles (KernelLauncher.AttentionMaxGroup)
 #define ATTN_CHUNK 512   // keys scored at a time (shared memory); longer ranges rescale a running softmax
+#define ATTN_IN_FLIGHT 4 // key (or value) rows each lane loads before using any: decode is bound by bytes in flight
+#define ATTN_MAX_PARTS 256 // partitions the reduce combines (AttentionPartitioning.MaxPartsPerToken)
+#define ATTN_REDUCE_THREADS 256
 
-// This lane's 8 dimensions of key (or value) rows chunk + ja and chunk + jb, both loads issued before either is
-// used; a row at or past n is not read.
+// This lane's 8 dimensions (16 raw bytes) of key or value rows chunk + j + r * stride, r < ATTN_IN_FLIGHT, every
+// load issued before any is used; a row at or past n is not read (zeros).
 template <int HD>
 __device__ __forceinline__ void load_rows(
-    const bf16_t* head_rows, const int* table, long long page_stride, int block_tokens, int chunk, int ja, int jb, int n,
-    float* row_a, float* row_b)
+    const bf16_t* head_rows, const int* table, long long page_stride, int block_tokens, int chunk, int j, int stride, int n,
+    uint4 (&rows)[ATTN_IN_FLIGHT])
 {
-    if (ja < n)
+#pragma unroll
+    for (int r = 0; r < ATTN_IN_FLIGHT; r++)
     {
-        load_bf16x8(head_rows + (long long)table[(chunk + ja) / block_tokens] * page_stride + (long long)((chunk + ja) % block_tokens) * HD, row_a);
-    }
-    if (jb < n)
-    {
-        load_bf16x8(head_rows + (long long)table[(chunk + jb) / block_tokens] * page_stride + (long long)((chunk + jb) % block_tokens) * HD, row_b);
+        const int row = j + r * stride;
+        rows[r] = make_uint4(0u, 0u, 0u, 0u);
+        if (row < n)
+        {
+            const int key = chunk + row;
+            rows[r] = *reinterpret_cast<const uint4*>(
+                head_rows + (long long)table[key / block_tokens] * page_stride + (long long)(key % block_tokens) * HD);
+        }
     }
 }
 
@@ -26,22 +33,21 @@ __device__ __forceinline__ void load_rows(
 // dimensions each), scaled and softcapped, into s_scores[g][j]. Every lane of the warp takes part in the shuffles.
 template <int LANES, int HD>
 __device__ __forceinline__ void score_row(
-    const float* key, bool valid, int j, int dim0, int count, float scale, float softcap,
+    uint4 raw, bool valid, int j, int dim0, int count, float scale, float softcap,
     const float (*s_query)[HD], float (*s_scores)[ATTN_CHUNK])
 {
+    float key[8];
+    unpack_bf16x8(raw, key);
 #pragma unroll
     for (int g = 0; g < ATTN_MAX_GROUP; g++)
     {
         if (g < count)
         {
             float dot = 0.0f;
-            if (valid)
-            {
 #pragma unroll
-                for (int i = 0; i < 8; i++)
-                {
-                    dot += key[i] * s_query[g][dim0 + i];
-                }
+            for (int i = 0; i < 8; i++)
+            {
+                dot += key[i] * s_query[g][dim0 + i];
             }
 #pragma unroll
             for (int offset = LANES / 2; offset > 0; offset >>= 1)
@@ -62,8 +68,10 @@ __device__ __forceinline__ void score_row(
 }
 
 // acc[g][i] += weight of row j for head g x value[i].
-__device__ __forceinline__ void accumulate_row(const float* value, int j, int count, const float (*s_scores)[ATTN_CHUNK], float (*acc)[8])
+__device__ __forceinline__ void accumulate_row(uint4 raw, int j, int count, const float (*s_scores)[ATTN_CHUNK], float (*acc)[8])
 {
+    float value[8];
+    unpack_bf16x8(raw, value);
 #pragma unroll
     for (int g = 0; g < ATTN_MAX_GROUP; g++)
     {
@@ -102,7 +110,8 @@ __device__ __forceinline__ void paged_attention(
     float softcap, int min_part_tokens, int num_parts)
 {
     constexpr int LANES = HD / 8;    // lanes sharing one key row, 8 dimensions (16 bytes) each
-    constexpr int ROWS = 32 / LANES; // key rows one warp covers per step
+    constexpr int ROWS = 32 / LANES; // key rows one warp covers per load
+    constexpr int STRIDE = ATTN_WARPS * ROWS; // rows the whole block covers per load
     __shared__ float s_query[ATTN_MAX_GROUP][HD];
     __shared__ float s_scores[ATTN_MAX_GROUP][ATTN_CHUNK];
     __shared__ float s_max[ATTN_MAX_GROUP];
@@ -164,17 +173,18 @@ __device__ __forceinline__ void paged_attention(
     {
         const int n = min(ATTN_CHUNK, end - chunk);
 
-        // Scores: each lane group loads key rows with 16-byte loads (two rows in flight) and dots each with every
-        // head of the group.
-        for (int j0 = warp * ROWS; j0 < n; j0 += 2 * ATTN_WARPS * ROWS)
+        // Scores: each lane group loads ATTN_IN_FLIGHT key rows with 16-byte loads, then dots each with every head of
+        // the group. j0 is the same for the whole warp, so every lane reaches the shuffles.
+        for (int j0 = warp * ROWS; j0 < n; j0 += ATTN_IN_FLIGHT * STRIDE)
         {
-            const int ja = j0 + row_in_warp;
-            const int jb = ja + ATTN_WARPS * ROWS;
-            float key_a[8];
-            float key_b[8];
-            load_rows<HD>(head_keys, table, page_stride, block_tokens, chunk, ja, jb, n, key_a, key_b);
-            score_row<LANES>(key_a, ja < n, ja, dim0, count, scale, softcap, s_query, s_scores);
-            score_row<LANES>(key_b, jb < n, jb, dim0, count, scale, softcap, s_query, s_scores);
+            const int j = j0 + row_in_warp;
+            uint4 keys[ATTN_IN_FLIGHT];
+            load_rows<HD>(head_keys, table, page_stride, block_tokens, chunk, j, STRIDE, n, keys);
+#pragma unroll
+            for (int r = 0; r < ATTN_IN_FLIGHT; r++)
+            {
+                score_row<LANES, HD>(keys[r], j + r * STRIDE < n, j + r * STRIDE, dim0, count, scale, softcap, s_query, s_scores);
+            }
         }
         __syncthreads();
 
@@ -220,20 +230,18 @@ __device__ __forceinline__ void paged_attention(
                 }
             }
         }
-        for (int j0 = warp * ROWS; j0 < n; j0 += 2 * ATTN_WARPS * ROWS)
+        for (int j0 = warp * ROWS; j0 < n; j0 += ATTN_IN_FLIGHT * STRIDE)
         {
-            const int ja = j0 + row_in_warp;
-            const int jb = ja + ATTN_WARPS * ROWS;
-            float value_a[8];
-            float value_b[8];
-            load_rows<HD>(head_values, table, page_stride, block_tokens, chunk, ja, jb, n, value_a, value_b);
-            if (ja < n)
+            const int j = j0 + row_in_warp;
+            uint4 values[ATTN_IN_FLIGHT];
+            load_rows<HD>(head_values, table, page_stride, block_tokens, chunk, j, STRIDE, n, values);
+#pragma unroll
+            for (int r = 0; r < ATTN_IN_FLIGHT; r++)
             {
-                accumulate_row(value_a, ja, count, s_scores, acc);
-            }
-            if (jb < n)
-            {
-                accumulate_row(value_b, jb, count, s_scores, acc);
+                if (j + r * STRIDE < n)
+                {
+                    accumulate_row(values[r], j + r * STRIDE, count, s_scores, acc);
+                }
             }
         }
         __syncthreads(); // the next chunk overwrites s_scores and s_rescale
@@ -317,49 +325,60 @@ PAGED_ATTENTION_ENTRY(256)
 
 // Combines the partitions of paged_attention: out = sum_p acc_p e^(m_p - M) / sum_p l_p e^(m_p - M), M the
 // largest partition maximum. Empty partitions (l = 0) add nothing; a token with none is written as zeros.
-// Grid (tokens, heads), any block size.
-extern "C" __global__ void paged_attention_reduce(
+// Grid (tokens, heads), ATTN_REDUCE_THREADS threads; num_parts <= ATTN_MAX_PARTS, head_dim <= ATTN_REDUCE_THREADS.
+// Thread p weighs partition p; then ATTN_REDUCE_THREADS / head_dim slices of threads each sum every slices-th
+// partition of one dimension (independent loads, many in flight), and the slices meet in shared memory.
+extern "C" __global__ void __launch_bounds__(ATTN_REDUCE_THREADS) paged_attention_reduce(
     const float* __restrict__ part_acc, const float* __restrict__ part_ml, bf16_t* __restrict__ out,
     int tokens, int heads, int head_dim, int num_parts)
 {
+    __shared__ float s_weight[ATTN_MAX_PARTS];
+    __shared__ float s_partial[ATTN_REDUCE_THREADS];
+    __shared__ float s_scratch[32];
     const int t = blockIdx.x;
     const int h = blockIdx.y;
     if (t >= tokens || h >= heads)
     {
-        return;
+        return; // the whole block
     }
 
     const long long head_row = (long long)t * heads + h;
     const float* ml = part_ml + head_row * num_parts * 2;
-    float m = NEG_INFINITY;
-    for (int p = 0; p < num_parts; p++)
+    const int p = threadIdx.x;
+    const bool live = p < num_parts && ml[2 * p + 1] > 0.0f;
+    const float m_p = live ? ml[2 * p] : NEG_INFINITY;
+    const float m = block_max(m_p, s_scratch);
+    const float w = live ? expf(m_p - m) : 0.0f;
+    const float total = block_sum(live ? ml[2 * p + 1] * w : 0.0f, s_scratch);
+    if (p < num_parts)
     {
-        if (ml[2 * p + 1] > 0.0f)
+        s_weight[p] = w;
+    }
+    __syncthreads();
+
+    const int slices = ATTN_REDUCE_THREADS / head_dim;
+    const int d = threadIdx.x % head_dim;
+    const int slice = threadIdx.x / head_dim;
+    const float* acc = part_acc + head_row * num_parts * head_dim + d;
+    float sum = 0.0f;
+    if (slice < slices)
+    {
+#pragma unroll 4
+        for (int q = slice; q < num_parts; q += slices)
         {
-            m = fmaxf(m, ml[2 * p]);
+            sum += acc[(long long)q * head_dim] * s_weight[q];
         }
     }
+    s_partial[threadIdx.x] = sum;
+    __syncthreads();
 
-    float total = 0.0f;
-    for (int p = 0; p < num_parts; p++)
+    if (threadIdx.x < head_dim)
     {
-        if (ml[2 * p + 1] > 0.0f)
+        float combined = 0.0f;
+        for (int k = 0; k < slices; k++)
         {
-            total += ml[2 * p + 1] * expf(ml[2 * p] - m);
+            combined += s_partial[k * head_dim + threadIdx.x];
         }
-    }
-
-    const float* acc = part_acc + head_row * num_parts * head_dim;
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
-    {
-        float sum = 0.0f;
-        for (int p = 0; p < num_parts; p++)
-        {
-            if (ml[2 * p + 1] > 0.0f)
-            {
-                sum += acc[(long long)p * head_dim + d] * expf(ml[2 * p] - m);
-            }
-        }
-        out[head_row * head_dim + d] = f32_to_bf16(total > 0.0f ? sum * (1.0f / total) : 0.0f);
+        out[head_row * head_dim + threadIdx.x] = f32_to_bf16(total > 0.0f ? combined * (1.0f / total) : 0.0f);
     }
 }

@@ -18,10 +18,9 @@ static __device__ __forceinline__ bf16_t f32_to_bf16(float f)
     return (bf16_t)(u >> 16);
 }
 
-// Eight bf16 from one 16-byte load.
-static __device__ __forceinline__ void load_bf16x8(const bf16_t* p, float* out)
+// Eight bf16 packed in 16 bytes, as floats.
+static __device__ __forceinline__ void unpack_bf16x8(uint4 raw, float* out)
 {
-    uint4 raw = *reinterpret_cast<const uint4*>(p);
     unsigned int words[4] = { raw.x, raw.y, raw.z, raw.w };
 #pragma unroll
     for (int i = 0; i < 4; i++)
@@ -51,12 +50,20 @@ static __device__ __forceinline__ float warp_max(float v)
     return v;
 }
 
-// Sum over the whole block (blockDim.x a multiple of 32); every thread gets the total. scratch holds 32 floats.
-static __device__ float block_sum(float v, float* scratch)
+template <bool IsMax>
+static __device__ __forceinline__ float warp_reduce(float v)
+{
+    return IsMax ? warp_max(v) : warp_sum(v);
+}
+
+// Sum (or maximum) over the whole block (blockDim.x a multiple of 32); every thread gets the result. scratch holds
+// 32 floats.
+template <bool IsMax>
+static __device__ float block_reduce(float v, float* scratch)
 {
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
-    v = warp_sum(v);
+    v = warp_reduce<IsMax>(v);
     __syncthreads(); // scratch may still be read by a previous call
     if (lane == 0)
     {
@@ -64,9 +71,12 @@ static __device__ float block_sum(float v, float* scratch)
     }
     __syncthreads();
     const int warps = blockDim.x >> 5;
-    float total = lane < warps ? scratch[lane] : 0.0f;
-    return warp_sum(total);
+    return warp_reduce<IsMax>(lane < warps ? scratch[lane] : (IsMax ? NEG_INFINITY : 0.0f));
 }
+
+static __device__ __forceinline__ float block_sum(float v, float* scratch) { return block_reduce<false>(v, scratch); }
+
+static __device__ __forceinline__ float block_max(float v, float* scratch) { return block_reduce<true>(v, scratch); }
 
 static __device__ __forceinline__ float gain_of(const float* gain, int i, int add_one)
 {

@@ -69,8 +69,12 @@ extern "C" __global__ void __launch_bounds__(ROPE_WARPS * 32) rope_qkv_store(
     const int half = head_dim / 2;
     for (int i = lane; i < half; i += 32)
     {
+        // The angle rounds to f32 as the reference computes it; its reduction to [-pi, pi] is done in f64, so the
+        // fast sine needs no slow path (sincosf's large-argument path puts an array in local memory).
+        const double angle = (double)(position * inv_freq[i]);
+        const float reduced = (float)(angle - rint(angle * 0.15915494309189535) * 6.283185307179586);
         float sine, cosine;
-        sincosf(position * inv_freq[i], &sine, &cosine);
+        __sincosf(reduced, &sine, &cosine);
         const float x1 = row[i];
         const float x2 = row[i + half];
         target[i] = f32_to_bf16(x1 * cosine - x2 * sine);

@@ -28,7 +28,7 @@ public sealed class StepWorkspace : IDisposable
 
     public StepInputLayout Inputs { get; }
 
-    /// <summary>Tokens the attention partials hold at <see cref="AttentionPartitioning.MaxParts"/> partitions each.</summary>
+    /// <summary>Tokens the attention partials hold at <see cref="AttentionPartitioning.BufferPartsPerToken"/> partitions each.</summary>
     public int PartialTokens { get; }
 
     public DevicePointer InputBlock => Region(StepRegions.Inputs);
@@ -110,8 +110,8 @@ public sealed class StepWorkspace : IDisposable
         arena.Add(StepRegions.GateUp, t * 2 * config.IntermediateSize * sizeof(float));
         arena.Add(StepRegions.Activated, t * config.IntermediateSize * sizeof(ushort));
         arena.Add(StepRegions.Logits, (long)s * config.VocabSize * sizeof(float));
-        arena.Add(StepRegions.PartialAcc, (long)s * config.NumHeads * AttentionPartitioning.MaxParts * config.HeadDim * sizeof(float));
-        arena.Add(StepRegions.PartialMaxSum, (long)s * config.NumHeads * AttentionPartitioning.MaxParts * 2 * sizeof(float));
+        arena.Add(StepRegions.PartialAcc, (long)s * config.NumHeads * AttentionPartitioning.BufferPartsPerToken * config.HeadDim * sizeof(float));
+        arena.Add(StepRegions.PartialMaxSum, (long)s * config.NumHeads * AttentionPartitioning.BufferPartsPerToken * 2 * sizeof(float));
         var ropes = Enumerable.Range(0, config.NumLayers).Select(config.RopeOf).Distinct().ToArray();
         ropeIndex = [];
         for (int i = 0; i < ropes.Length; i++)
