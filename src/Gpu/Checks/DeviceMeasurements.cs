@@ -88,7 +88,8 @@ public static class DeviceMeasurements
             var tables = Upload(cuda, Allocate((long)sequences * blocks * sizeof(int)), [.. Enumerable.Range(0, sequences * blocks)]);
             var tokenSeq = Upload(cuda, Allocate(sequences * sizeof(int)), [.. Enumerable.Range(0, sequences)]);
             var positions = Upload(cuda, Allocate(sequences * sizeof(int)), [.. Enumerable.Repeat(context - 1, sequences)]);
-            int parts = AttentionPartitioning.Parts(sequences, heads, kvHeads, cuda.Device.Multiprocessors, sequences);
+            // Partial buffers as a runner of 64 sequences sizes them (the figures' runners do).
+            int parts = AttentionPartitioning.Parts(sequences, heads, kvHeads, cuda.Device.Multiprocessors, Math.Max(sequences, 64));
             var partAcc = Allocate((long)sequences * heads * parts * headDim * sizeof(float));
             var partMl = Allocate((long)sequences * heads * parts * 2 * sizeof(float));
             var output = Allocate((long)sequences * heads * headDim * sizeof(ushort));

@@ -24,13 +24,15 @@ public sealed class DeviceBackend : IGpuBackend, IDisposable
         CompileTime = compileTime;
         Kernels = kernels;
         _blas = blas;
+        Blas = new RoutedBlas(blas, new KernelLauncher(driver, kernels));
     }
 
     public ICudaApi Cuda => _driver;
 
     public string DriverLibrary => _driver.LibraryName;
 
-    public IBlasApi Blas => _blas;
+    /// <summary>cuBLAS, with decode-time products on the project's own kernel (<see cref="RoutedBlas"/>).</summary>
+    public IBlasApi Blas { get; }
 
     public KernelModule Kernels { get; }
 

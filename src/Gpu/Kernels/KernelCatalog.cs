@@ -41,6 +41,9 @@ public static class KernelCatalog
     public static readonly KernelSignature SampleRows = new(
         "sample_rows", P("logits"), P("weights"), P("row_params"), P("out_tokens"), P("out_records"), I("rows"), I("vocab"));
 
+    public static readonly KernelSignature Gemv = new(
+        "gemv_bf16", P("x"), P("w"), P("y"), I("rows"), I("n"), I("k"), I("out_bf16"));
+
     private static readonly KernelSignature PagedAttentionTemplate = new(
         "paged_attention_hd",
         P("q"), P("kv_layer"), L("page_stride"), P("block_table"), I("table_stride"), P("token_seq"), P("positions"),
@@ -53,7 +56,7 @@ public static class KernelCatalog
     public static IReadOnlyList<KernelSignature> All { get; } =
     [
         EmbedTokens, RmsNorm, AddRmsNorm, RopeQkvStore, .. AttentionHeadDims.Select(PagedAttention), PagedAttentionReduce, GatedActivation, LogitSoftcap,
-        ApplyPenalties, SampleRows,
+        ApplyPenalties, SampleRows, Gemv,
     ];
 
     /// <summary>The attention entry for <paramref name="headDim"/>; throws for a head size with no instance.</summary>

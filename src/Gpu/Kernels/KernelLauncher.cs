@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Blas;
 using LlmQueue.Gpu.Driver;
 
 namespace LlmQueue.Gpu.Kernels;
@@ -15,7 +16,7 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
     public const int AttentionThreads = 128;
 
     /// <summary>attention.cu's ATTN_REDUCE_THREADS: one thread per partition weight, and at least one per head dimension.</summary>
-    public const int AttentionReduceThreads = 256;
+    public const int AttentionReduceThreads = 512;
 
     /// <summary>attention.cu's ATTN_MAX_PARTS: partitions the reduce combines, one weight per thread.</summary>
     public const int AttentionMaxParts = 256;
@@ -26,6 +27,12 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
 
     /// <summary>attention.cu's ATTN_MAX_GROUP: query heads one attention block handles.</summary>
     public const int AttentionMaxGroup = 4;
+
+    /// <summary>gemv.cu's GEMV_MAX_ROWS: the most activation rows gemv_bf16 multiplies.</summary>
+    public const int GemvMaxRows = 4;
+
+    /// <summary>gemv.cu's GEMV_WARPS: output columns per block.</summary>
+    private const int GemvWarps = 8;
 
     /// <summary>Blocks of a grid-stride launch: enough to fill any current GPU several times over.</summary>
     private const int StrideBlocks = 4096;
@@ -182,6 +189,21 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
             .Address("logits", call.Logits).Address("weights", call.Weights).Address("row_params", call.RowParams)
             .Address("out_tokens", call.OutTokens).Address("out_records", call.OutRecords).I32("rows", call.Rows).I32("vocab", call.Vocab);
         Launch(stream, KernelCatalog.SampleRows, LaunchDims.Grid1D(call.Rows, SampleThreads), arguments);
+    }
+
+    /// <summary>Whether <paramref name="product"/> suits gemv_bf16: at most <see cref="GemvMaxRows"/> rows, k a multiple of 8, x and w 16-byte aligned.</summary>
+    public static bool SuitsGemv(MatMul product) =>
+        product.M <= GemvMaxRows && product.K % 8 == 0 && product.X.Address % 16 == 0 && product.W.Address % 16 == 0;
+
+    /// <summary>A decode-time matrix product (few rows) by gemv_bf16; see <see cref="SuitsGemv"/>.</summary>
+    public void Gemv(CudaStreamHandle stream, MatMul product)
+    {
+        product.Validate();
+        Require(SuitsGemv(product), KernelCatalog.Gemv, $"at most {GemvMaxRows} rows, k a multiple of 8, and 16-byte aligned x and w");
+        var arguments = KernelCatalog.Gemv.Arguments()
+            .Address("x", product.X).Address("w", product.W).Address("y", product.Y)
+            .I32("rows", product.M).I32("n", product.N).I32("k", product.K).I32("out_bf16", product.Output == BlasElement.Bf16 ? 1 : 0);
+        Launch(stream, KernelCatalog.Gemv, LaunchDims.Grid1D((product.N + GemvWarps - 1) / GemvWarps, GemvWarps * 32), arguments);
     }
 
     /// <summary>Blocks per KV head: the GQA group is split into runs of at most attention.cu's ATTN_MAX_GROUP heads.</summary>

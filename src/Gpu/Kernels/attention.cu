@@ -6,7 +6,10 @@
 #define ATTN_CHUNK 512   // keys scored at a time (shared memory); longer ranges rescale a running softmax
 #define ATTN_IN_FLIGHT 4 // key (or value) rows each lane loads before using any: decode is bound by bytes in flight
 #define ATTN_MAX_PARTS 256 // partitions the reduce combines (AttentionPartitioning.MaxPartsPerToken)
-#define ATTN_REDUCE_THREADS 256
+#define ATTN_REDUCE_THREADS 512
+#ifndef ATTN_MIN_BLOCKS
+#define ATTN_MIN_BLOCKS 4 // blocks per SM the register budget must allow (65536 / (4 x 128) = 128 registers)
+#endif
 
 // This lane's 8 dimensions (16 raw bytes) of key or value rows chunk + j + r * stride, r < ATTN_IN_FLIGHT, every
 // load issued before any is used; a row at or past n is not read (zeros).
@@ -306,7 +309,7 @@ __device__ __forceinline__ void paged_attention(
 }
 
 #define PAGED_ATTENTION_ENTRY(HD)                                                                                   \
-    extern "C" __global__ void __launch_bounds__(ATTN_THREADS) paged_attention_hd##HD(                            \
+    extern "C" __global__ void __launch_bounds__(ATTN_THREADS, ATTN_MIN_BLOCKS) paged_attention_hd##HD(                            \
         const bf16_t* __restrict__ q, const bf16_t* __restrict__ kv_layer, long long page_stride,                 \
         const int* __restrict__ block_table, int table_stride, const int* __restrict__ token_seq,                  \
         const int* __restrict__ positions, float* __restrict__ part_acc, float* __restrict__ part_ml,             \
@@ -327,7 +330,8 @@ PAGED_ATTENTION_ENTRY(256)
 // largest partition maximum. Empty partitions (l = 0) add nothing; a token with none is written as zeros.
 // Grid (tokens, heads), ATTN_REDUCE_THREADS threads; num_parts <= ATTN_MAX_PARTS, head_dim <= ATTN_REDUCE_THREADS.
 // Thread p weighs partition p; then ATTN_REDUCE_THREADS / head_dim slices of threads each sum every slices-th
-// partition of one dimension (independent loads, many in flight), and the slices meet in shared memory.
+// partition of one dimension (independent loads, many in flight), up to the last partition holding keys (a short
+// context fills only the first few), and the slices meet in shared memory.
 extern "C" __global__ void __launch_bounds__(ATTN_REDUCE_THREADS) paged_attention_reduce(
     const float* __restrict__ part_acc, const float* __restrict__ part_ml, bf16_t* __restrict__ out,
     int tokens, int heads, int head_dim, int num_parts)
@@ -350,6 +354,7 @@ extern "C" __global__ void __launch_bounds__(ATTN_REDUCE_THREADS) paged_attentio
     const float m = block_max(m_p, s_scratch);
     const float w = live ? expf(m_p - m) : 0.0f;
     const float total = block_sum(live ? ml[2 * p + 1] * w : 0.0f, s_scratch);
+    const int used = (int)block_max(live ? (float)(p + 1) : 0.0f, s_scratch);
     if (p < num_parts)
     {
         s_weight[p] = w;
@@ -363,8 +368,8 @@ extern "C" __global__ void __launch_bounds__(ATTN_REDUCE_THREADS) paged_attentio
     float sum = 0.0f;
     if (slice < slices)
     {
-#pragma unroll 4
-        for (int q = slice; q < num_parts; q += slices)
+#pragma unroll 8
+        for (int q = slice; q < used; q += slices)
         {
             sum += acc[(long long)q * head_dim] * s_weight[q];
         }

@@ -18,7 +18,7 @@ public sealed class FakeBlas(FakeCudaApi cuda) : IBlasApi
     {
         product.Validate();
         Products++;
-        cuda.Enqueue(stream, "gemm", () => Run(product));
+        cuda.Enqueue(stream, "gemm", () => Compute(cuda.Memory, product));
     }
 
     public void MultiplyBatched(CudaStreamHandle stream, BatchedMatMul product)
@@ -32,7 +32,7 @@ public sealed class FakeBlas(FakeCudaApi cuda) : IBlasApi
             int outputBytes = shape.Output == BlasElement.Bf16 ? sizeof(ushort) : sizeof(float);
             for (int b = 0; b < product.Batch; b++)
             {
-                Run(shape with
+                Compute(cuda.Memory, shape with
                 {
                     X = shape.X.Offset(b * product.StrideX * sizeof(ushort)),
                     W = shape.W.Offset(b * product.StrideW * sizeof(ushort)),
@@ -46,9 +46,9 @@ public sealed class FakeBlas(FakeCudaApi cuda) : IBlasApi
     {
     }
 
-    private void Run(MatMul product)
+    /// <summary>The product on fake device memory (also the reference of the gemv_bf16 kernel).</summary>
+    internal static void Compute(FakeDeviceMemory memory, MatMul product)
     {
-        var memory = cuda.Memory;
         var x = memory.Span<ushort>(product.X, (long)product.M * product.K).ToArray();
         var w = memory.Span<ushort>(product.W, (long)product.N * product.K).ToArray();
         var y = new float[(long)product.M * product.N];
