@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Blas;
 using LlmQueue.Gpu.Devices;
 using System.Diagnostics;
 using System.Globalization;
@@ -228,6 +229,19 @@ internal sealed class CheckRun(CheckOptions options, TextWriter log)
         }
 
         Log("attention figures done");
+        if (device.Blas is RoutedBlas routed)
+        {
+            (string, int, int, int)[] products =
+            [
+                ("Llama-3.2-1B qkv", 1, 3072, 2048), ("Llama-3.2-1B o", 1, 2048, 2048), ("Llama-3.2-1B gate+up", 1, 16384, 2048),
+                ("Llama-3.2-1B down", 1, 2048, 8192), ("Llama-3.2-1B lm_head", 1, 128256, 2048), ("Llama-3.2-1B gate+up", 4, 16384, 2048),
+                ("gemma-3-1b qkv", 1, 1536, 1152), ("gemma-3-1b o", 1, 1152, 1024), ("gemma-3-1b gate+up", 1, 13824, 1152),
+                ("gemma-3-1b down", 1, 1152, 6912), ("gemma-3-1b lm_head", 1, 262144, 1152),
+            ];
+            DeviceMeasurements.DecodeProducts(device, routed.Library, products, copy.Median).ToList().ForEach(report.Add);
+            Log("decode product figures done");
+        }
+
         using var model = CheckModels.Load("small-100m", SyntheticModelSpec.Small100M);
         foreach (int batch in new[] { 1, 8 })
         {

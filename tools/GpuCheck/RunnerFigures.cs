@@ -41,13 +41,15 @@ internal sealed class RunnerFigures(IGpuBackend device, double copyBandwidth, st
     }
 
     /// <summary>
-    /// Where a batch-1 decode step's device time goes: every kernel and matrix product timed by events (graphs off),
-    /// summed per label over a step, median of <see cref="BreakdownSteps"/> steps; the products' bandwidth against
-    /// the copy bandwidth; and the device's idle time between operations.
+    /// Where a batch-1 decode step's device time goes: every kernel and matrix product timed by events (graphs off,
+    /// each step held behind a gate until the host has issued it all, so the times are the device's), summed per
+    /// label over a step, median of <see cref="BreakdownSteps"/> steps; the products' bandwidth against the copy
+    /// bandwidth; and the device's idle time between operations.
     /// </summary>
     public IEnumerable<Measurement> Breakdown(string name, LlamaModel model)
     {
-        using var profiler = new OperationProfiler(device);
+        // The gate: a 16 GiB copy (about 8 ms) holds each step until the host has issued all of it.
+        using var profiler = new OperationProfiler(device, gateBytes: 8L << 30);
         var runner = new CudaModelRunner(profiler, model, new CudaRunnerSettings(16, MaxBatchTokens: 2048, MaxSequences: Batch, KvLargePages: Pages(model.Config), UseGraphs: false));
         using var harness = new RunnerHarness(runner, shuffleSeed: 1);
         var greedy = new SamplingParameters { Temperature = 0 };

@@ -12,6 +12,9 @@ public sealed class RoutedBlas(IBlasApi library, KernelLauncher kernels) : IBlas
 {
     public string Version => library.Version;
 
+    /// <summary>The library every product not routed to the kernel goes to.</summary>
+    public IBlasApi Library => library;
+
     public void Multiply(CudaStreamHandle stream, MatMul product)
     {
         if (KernelLauncher.SuitsGemv(product))

@@ -1,3 +1,4 @@
+using LlmQueue.Gpu.Blas;
 using LlmQueue.Gpu.Devices;
 using LlmQueue.Gpu.Driver;
 using LlmQueue.Gpu.Kernels;
@@ -31,6 +32,57 @@ public static class DeviceMeasurements
         {
             cuda.Free(target);
             cuda.Free(source);
+        }
+    }
+
+    /// <summary>
+    /// Decode-time matrix products (bf16 weights [N, K], f32 out) on gemv_bf16 and on the library, each timed over
+    /// a run of back-to-back launches (so no launch waits on the host) that rotate through enough weight copies to
+    /// miss the L2 cache, in GB/s of weights read against the copy bandwidth.
+    /// </summary>
+    public static IEnumerable<Measurement> DecodeProducts(IGpuBackend backend, IBlasApi library, IEnumerable<(string Name, int M, int N, int K)> shapes, double copyBandwidth)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(library);
+        ArgumentNullException.ThrowIfNull(shapes);
+        var cuda = backend.Cuda;
+        var launcher = new KernelLauncher(cuda, backend.Kernels);
+        foreach (var (name, m, n, k) in shapes)
+        {
+            long weightBytes = (long)n * k * sizeof(ushort);
+            int copies = (int)Math.Max(2, (256L << 20) / weightBytes + 1);
+            var buffers = new List<DevicePointer>();
+            try
+            {
+                var x = cuda.Allocate((long)m * k * sizeof(ushort));
+                buffers.Add(x);
+                cuda.Fill32(x, 0x3C003C00, (long)m * k / 2, default);
+                var y = cuda.Allocate((long)m * n * sizeof(float));
+                buffers.Add(y);
+                var weights = new DevicePointer[copies];
+                for (int c = 0; c < copies; c++)
+                {
+                    weights[c] = cuda.Allocate(weightBytes);
+                    buffers.Add(weights[c]);
+                    cuda.Fill32(weights[c], 0x3C003C00, weightBytes / 4, default);
+                }
+
+                double Time(Action<MatMul> multiply)
+                {
+                    int next = 0;
+                    return MedianPerLaunch(cuda, () => multiply(new MatMul(x, weights[next++ % copies], y, BlasElement.F32, m, n, k)), copies);
+                }
+
+                double kernel = Time(p => launcher.Gemv(default, p));
+                double cublas = Time(p => library.Multiply(default, p));
+                double bytes = weightBytes + ((double)m * k * sizeof(ushort)) + ((double)m * n * sizeof(float));
+                yield return new Measurement($"decode product {name} {m}x{n}x{k}: gemv_bf16 vs {library.Version.Split(' ')[0]}", bytes / kernel / 1e6, "GB/s",
+                    $"gemv_bf16 {kernel * 1000:F1} us = {100 * bytes / kernel / 1e6 / copyBandwidth:F0}% of the copy bandwidth; library {cublas * 1000:F1} us = {bytes / cublas / 1e6:F0} GB/s = {100 * bytes / cublas / 1e6 / copyBandwidth:F0}%; gemv / library time {kernel / cublas:F2}");
+            }
+            finally
+            {
+                buffers.ForEach(cuda.Free);
+            }
         }
     }
 
@@ -111,6 +163,20 @@ public static class DeviceMeasurements
                 cuda.Free(buffer);
             }
         }
+    }
+
+    /// <summary>Median milliseconds per call of <paramref name="work"/> on the default stream, timed over runs of <paramref name="run"/> calls back to back, after one warm-up run.</summary>
+    public static double MedianPerLaunch(ICudaApi cuda, Action work, int run, int repeats = 11)
+    {
+        ArgumentNullException.ThrowIfNull(cuda);
+        ArgumentNullException.ThrowIfNull(work);
+        return Median(cuda, () =>
+        {
+            for (int i = 0; i < run; i++)
+            {
+                work();
+            }
+        }, repeats) / run;
     }
 
     /// <summary>Median milliseconds of <paramref name="work"/> on <paramref name="stream"/> (default: the default stream), timed by events, after three warm-ups.</summary>

@@ -9,7 +9,9 @@ namespace LlmQueue.Gpu.Checks;
 /// A backend that times every kernel launch and matrix product issued through it, on the device, with events
 /// recorded on the stream before and after each: which kernel or product takes a step's time, and how much of the
 /// step the device sits idle between them. For measurement only (graphs off): each event pair costs a little
-/// device time of its own.
+/// device time of its own. With a gate, every recorded step starts behind a long device-to-device copy, so the
+/// host has issued the whole step before the device reaches it: the times are then the device's own, not the
+/// host's issue rate (which graphs remove).
 /// </summary>
 public sealed class OperationProfiler : IGpuBackend, IDisposable
 {
@@ -17,10 +19,23 @@ public sealed class OperationProfiler : IGpuBackend, IDisposable
     private readonly Dictionary<CudaFunction, string> _kernelNames;
     private readonly List<(string Label, long Bytes, CudaEvent Start, CudaEvent End)> _marks = [];
 
-    public OperationProfiler(IGpuBackend inner)
+    private readonly long _gateBytes;
+    private readonly DevicePointer _gateSource;
+    private readonly DevicePointer _gateTarget;
+
+    /// <param name="gateBytes">Bytes of the copy each recorded step waits behind (0: no gate).</param>
+    public OperationProfiler(IGpuBackend inner, long gateBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(inner);
+        ArgumentOutOfRangeException.ThrowIfNegative(gateBytes);
         _inner = inner;
+        _gateBytes = gateBytes;
+        if (gateBytes > 0)
+        {
+            _gateSource = inner.Cuda.Allocate(gateBytes);
+            _gateTarget = inner.Cuda.Allocate(gateBytes);
+        }
+
         _kernelNames = KernelCatalog.All.ToDictionary(s => inner.Kernels.Function(s), s => s.Name);
         Cuda = new ProfiledCudaApi(inner.Cuda, this);
         Blas = new ProfiledBlasApi(inner.Blas, this);
@@ -60,7 +75,15 @@ public sealed class OperationProfiler : IGpuBackend, IDisposable
         }
     }
 
-    public void Dispose() => Forget();
+    public void Dispose()
+    {
+        Forget();
+        if (_gateBytes > 0)
+        {
+            _inner.Cuda.Free(_gateSource);
+            _inner.Cuda.Free(_gateTarget);
+        }
+    }
 
     internal string KernelName(CudaFunction kernel) => _kernelNames.TryGetValue(kernel, out var name) ? name : "kernel";
 
@@ -73,6 +96,11 @@ public sealed class OperationProfiler : IGpuBackend, IDisposable
         }
 
         var cuda = _inner.Cuda;
+        if (_marks.Count == 0 && _gateBytes > 0)
+        {
+            cuda.CopyOnDevice(_gateTarget, _gateSource, _gateBytes, stream);
+        }
+
         var start = cuda.CreateEvent();
         var end = cuda.CreateEvent();
         _marks.Add((label, bytes, start, end));

@@ -2,7 +2,7 @@
 
 #define GEMV_MAX_ROWS 4  // activation rows one launch multiplies (decode batches up to this); KernelLauncher.GemvMaxRows
 #define GEMV_WARPS 8     // output columns per block, one warp each
-#define GEMV_IN_FLIGHT 4 // 16-byte weight loads each lane issues before using any
+#define GEMV_IN_FLIGHT 8 // 16-byte weight loads each lane issues before using any
 
 // y[m][n] = sum_k x[m][k] w[n][k] for m < rows <= GEMV_MAX_ROWS: the decode-time matrix product, bound by reading
 // w once. One warp per output column n: its lanes read w's row n in 16-byte pieces, GEMV_IN_FLIGHT at a time (a

@@ -14,7 +14,7 @@ public class OperationProfilerTests
         using var model = TestModels.Load(spec, "tiny-llama3-bf16");
         var config = model.Config;
         using var gpu = new ReferenceBackend();
-        using var profiler = new OperationProfiler(gpu);
+        using var profiler = new OperationProfiler(gpu, gateBytes: 4096);
         using var plain = new ForwardHarness(gpu.Fake, gpu.Blas, gpu.Kernels, model, blockTokens: 4, largePages: 32, new StepLimits(64, 4, 128), shuffleSeed: 2);
         using var profiled = new ForwardHarness(profiler.Cuda, profiler.Blas, profiler.Kernels, model, blockTokens: 4, largePages: 32, new StepLimits(64, 4, 128), shuffleSeed: 2);
         int[] prompt = [5, 9, 2, 7, 11, 3];
