@@ -234,7 +234,7 @@ internal sealed class CheckRun(CheckOptions options, TextWriter log)
             (string, int, int, int)[] products =
             [
                 ("Llama-3.2-1B qkv", 1, 3072, 2048), ("Llama-3.2-1B o", 1, 2048, 2048), ("Llama-3.2-1B gate+up", 1, 16384, 2048),
-                ("Llama-3.2-1B down", 1, 2048, 8192), ("Llama-3.2-1B lm_head", 1, 128256, 2048), ("Llama-3.2-1B gate+up", 4, 16384, 2048),
+                ("Llama-3.2-1B down", 1, 2048, 8192), ("Llama-3.2-1B lm_head", 1, 128256, 2048),
                 ("gemma-3-1b qkv", 1, 1536, 1152), ("gemma-3-1b o", 1, 1152, 1024), ("gemma-3-1b gate+up", 1, 13824, 1152),
                 ("gemma-3-1b down", 1, 1152, 6912), ("gemma-3-1b lm_head", 1, 262144, 1152),
             ];

@@ -42,7 +42,7 @@ public static class KernelCatalog
         "sample_rows", P("logits"), P("weights"), P("row_params"), P("out_tokens"), P("out_records"), I("rows"), I("vocab"));
 
     public static readonly KernelSignature Gemv = new(
-        "gemv_bf16", P("x"), P("w"), P("y"), I("rows"), I("n"), I("k"), I("out_bf16"));
+        "gemv_bf16", P("x"), P("w"), P("y"), I("n"), I("k"), I("splits"), I("out_bf16"));
 
     private static readonly KernelSignature PagedAttentionTemplate = new(
         "paged_attention_hd",

@@ -28,11 +28,11 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
     /// <summary>attention.cu's ATTN_MAX_GROUP: query heads one attention block handles.</summary>
     public const int AttentionMaxGroup = 4;
 
-    /// <summary>gemv.cu's GEMV_MAX_ROWS: the most activation rows gemv_bf16 multiplies.</summary>
-    public const int GemvMaxRows = 4;
-
-    /// <summary>gemv.cu's GEMV_WARPS: output columns per block.</summary>
+    /// <summary>gemv.cu's GEMV_WARPS: warps per block.</summary>
     private const int GemvWarps = 8;
+
+    /// <summary>Warps a product aims for: a full H100/H200 (132 SMs x 64 warps is 8448).</summary>
+    private const int GemvTargetWarps = 8192;
 
     /// <summary>Blocks of a grid-stride launch: enough to fill any current GPU several times over.</summary>
     private const int StrideBlocks = 4096;
@@ -191,19 +191,37 @@ public sealed class KernelLauncher(ICudaApi cuda, KernelModule module)
         Launch(stream, KernelCatalog.SampleRows, LaunchDims.Grid1D(call.Rows, SampleThreads), arguments);
     }
 
-    /// <summary>Whether <paramref name="product"/> suits gemv_bf16: at most <see cref="GemvMaxRows"/> rows, k a multiple of 8, x and w 16-byte aligned.</summary>
+    /// <summary>
+    /// Whether <paramref name="product"/> suits gemv_bf16: one row (a batch-1 decode step; from two rows on, cuBLAS's
+    /// time hardly grows while the kernel's would, as measured on an H200), k a multiple of 8, x and w 16-byte aligned.
+    /// </summary>
     public static bool SuitsGemv(MatMul product) =>
-        product.M <= GemvMaxRows && product.K % 8 == 0 && product.X.Address % 16 == 0 && product.W.Address % 16 == 0;
+        product.M == 1 && product.K % 8 == 0 && product.X.Address % 16 == 0 && product.W.Address % 16 == 0;
 
-    /// <summary>A decode-time matrix product (few rows) by gemv_bf16; see <see cref="SuitsGemv"/>.</summary>
+    /// <summary>Warps of gemv_bf16 sharing one output column: enough for about <see cref="GemvTargetWarps"/> warps in all, each with at least one 16-byte piece per lane.</summary>
+    public static int GemvSplits(int n, int k)
+    {
+        int pieces = k / 8;
+        int splits = 1;
+        while (splits < GemvWarps && (long)n * splits < GemvTargetWarps && pieces / (splits * 2) >= 32)
+        {
+            splits *= 2;
+        }
+
+        return splits;
+    }
+
+    /// <summary>A batch-1 decode product by gemv_bf16; see <see cref="SuitsGemv"/>.</summary>
     public void Gemv(CudaStreamHandle stream, MatMul product)
     {
         product.Validate();
-        Require(SuitsGemv(product), KernelCatalog.Gemv, $"at most {GemvMaxRows} rows, k a multiple of 8, and 16-byte aligned x and w");
+        Require(SuitsGemv(product), KernelCatalog.Gemv, "one row, k a multiple of 8, and 16-byte aligned x and w");
+        int splits = GemvSplits(product.N, product.K);
         var arguments = KernelCatalog.Gemv.Arguments()
             .Address("x", product.X).Address("w", product.W).Address("y", product.Y)
-            .I32("rows", product.M).I32("n", product.N).I32("k", product.K).I32("out_bf16", product.Output == BlasElement.Bf16 ? 1 : 0);
-        Launch(stream, KernelCatalog.Gemv, LaunchDims.Grid1D((product.N + GemvWarps - 1) / GemvWarps, GemvWarps * 32), arguments);
+            .I32("n", product.N).I32("k", product.K).I32("splits", splits).I32("out_bf16", product.Output == BlasElement.Bf16 ? 1 : 0);
+        int columnsPerBlock = GemvWarps / splits;
+        Launch(stream, KernelCatalog.Gemv, LaunchDims.Grid1D((product.N + columnsPerBlock - 1) / columnsPerBlock, GemvWarps * 32), arguments);
     }
 
     /// <summary>Blocks per KV head: the GQA group is split into runs of at most attention.cu's ATTN_MAX_GROUP heads.</summary>

@@ -1,85 +1,80 @@
 #include "common.cuh"
 
-#define GEMV_MAX_ROWS 4  // activation rows one launch multiplies (decode batches up to this); KernelLauncher.GemvMaxRows
-#define GEMV_WARPS 8     // output columns per block, one warp each
+#define GEMV_WARPS 8     // warps per block; KernelLauncher.GemvWarps
 #define GEMV_IN_FLIGHT 8 // 16-byte weight loads each lane issues before using any
 
-// y[m][n] = sum_k x[m][k] w[n][k] for m < rows <= GEMV_MAX_ROWS: the decode-time matrix product, bound by reading
-// w once. One warp per output column n: its lanes read w's row n in 16-byte pieces, GEMV_IN_FLIGHT at a time (a
-// batch-1 step is otherwise latency-bound, as cuBLAS's general kernels are at these shapes), multiply each piece
-// with every activation row (small: read through the cache), and sum across the warp. x, w 16-byte aligned,
-// k a multiple of 8. y is f32, or bf16 when out_bf16. Grid ceil(n / GEMV_WARPS), GEMV_WARPS * 32 threads.
+// y[n] = sum_k x[k] w[n][k]: the batch-1 decode product, bound by reading w once. splits (1, 2, 4 or 8) warps share
+// one output column, each over its contiguous share of k, so a narrow product still has enough warps streaming
+// weights; a warp's lanes read their share of w's row in 16-byte pieces, GEMV_IN_FLIGHT at a time (the step is
+// otherwise latency-bound), multiply each piece with x (small: read through the cache) and sum across the warp; the
+// column's warps meet in shared memory. x, w 16-byte aligned, k a multiple of 8. y is f32, or bf16 when out_bf16.
+// Grid ceil(n / (GEMV_WARPS / splits)), GEMV_WARPS * 32 threads.
 extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) gemv_bf16(
-    const bf16_t* __restrict__ x, const bf16_t* __restrict__ w, void* __restrict__ y, int rows, int n, int k, int out_bf16)
+    const bf16_t* __restrict__ x, const bf16_t* __restrict__ w, void* __restrict__ y, int n, int k, int splits, int out_bf16)
 {
-    const int column = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
+    __shared__ float s_sum[GEMV_WARPS];
+    const int warp = threadIdx.x >> 5;
     const int lane = threadIdx.x & 31;
-    if (column >= n)
-    {
-        return; // a whole warp: only warp shuffles follow
-    }
-
-    const uint4* weights = reinterpret_cast<const uint4*>(w + (long long)column * k);
+    const int column = blockIdx.x * (GEMV_WARPS / splits) + warp / splits;
     const int pieces = k >> 3;
-    float acc[GEMV_MAX_ROWS];
-#pragma unroll
-    for (int m = 0; m < GEMV_MAX_ROWS; m++)
-    {
-        acc[m] = 0.0f;
-    }
+    const int share = (pieces + splits - 1) / splits;
+    const int first = (warp % splits) * share;
+    const int last = min(pieces, first + share);
 
-    for (int base = lane; base < pieces; base += 32 * GEMV_IN_FLIGHT)
+    float acc = 0.0f;
+    if (column < n)
     {
-        uint4 raw[GEMV_IN_FLIGHT];
-#pragma unroll
-        for (int r = 0; r < GEMV_IN_FLIGHT; r++)
+        const uint4* weights = reinterpret_cast<const uint4*>(w + (long long)column * k);
+        const uint4* xs = reinterpret_cast<const uint4*>(x);
+        for (int base = first + lane; base < last; base += 32 * GEMV_IN_FLIGHT)
         {
-            const int piece = base + r * 32;
-            raw[r] = piece < pieces ? weights[piece] : make_uint4(0u, 0u, 0u, 0u);
-        }
+            uint4 raw[GEMV_IN_FLIGHT];
 #pragma unroll
-        for (int r = 0; r < GEMV_IN_FLIGHT; r++)
-        {
-            const int piece = base + r * 32;
-            if (piece < pieces)
+            for (int r = 0; r < GEMV_IN_FLIGHT; r++)
             {
-                float wv[8];
-                unpack_bf16x8(raw[r], wv);
+                const int piece = base + r * 32;
+                raw[r] = piece < last ? weights[piece] : make_uint4(0u, 0u, 0u, 0u);
+            }
 #pragma unroll
-                for (int m = 0; m < GEMV_MAX_ROWS; m++)
+            for (int r = 0; r < GEMV_IN_FLIGHT; r++)
+            {
+                const int piece = base + r * 32;
+                if (piece < last)
                 {
-                    if (m < rows)
-                    {
-                        float xv[8];
-                        unpack_bf16x8(reinterpret_cast<const uint4*>(x + (long long)m * k)[piece], xv);
+                    float wv[8];
+                    float xv[8];
+                    unpack_bf16x8(raw[r], wv);
+                    unpack_bf16x8(xs[piece], xv);
 #pragma unroll
-                        for (int i = 0; i < 8; i++)
-                        {
-                            acc[m] += wv[i] * xv[i];
-                        }
+                    for (int i = 0; i < 8; i++)
+                    {
+                        acc += wv[i] * xv[i];
                     }
                 }
             }
         }
     }
 
-#pragma unroll
-    for (int m = 0; m < GEMV_MAX_ROWS; m++)
+    acc = warp_sum(acc);
+    if (lane == 0)
     {
-        if (m < rows)
+        s_sum[warp] = acc;
+    }
+    __syncthreads();
+    if (lane == 0 && warp % splits == 0 && column < n)
+    {
+        float total = 0.0f;
+        for (int p = 0; p < splits; p++)
         {
-            const float total = warp_sum(acc[m]);
-            if (lane == 0)
-            {
-                if (out_bf16)
-                {
-                    reinterpret_cast<bf16_t*>(y)[(long long)m * n + column] = f32_to_bf16(total);
-                }
-                else
-                {
-                    reinterpret_cast<float*>(y)[(long long)m * n + column] = total;
-                }
-            }
+            total += s_sum[warp + p];
+        }
+        if (out_bf16)
+        {
+            reinterpret_cast<bf16_t*>(y)[column] = f32_to_bf16(total);
+        }
+        else
+        {
+            reinterpret_cast<float*>(y)[column] = total;
         }
     }
 }

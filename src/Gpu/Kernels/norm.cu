@@ -1,5 +1,7 @@
 #include "common.cuh"
 
+// Row loops are unrolled: a row has few elements per thread, and their loads must be in flight together.
+
 // out[r, :] = bf16(x[src, :] * rsqrt(mean(x[src, :]^2) + eps) * g), src = rows ? rows[r] : r, g = gain or 1 + gain.
 // One block per output row. rows lets the final norm pick only the tokens that need logits.
 extern "C" __global__ void rms_norm(
@@ -15,6 +17,7 @@ extern "C" __global__ void rms_norm(
 
     const float* row = x + (long long)(rows ? rows[r] : r) * width;
     float squares = 0.0f;
+#pragma unroll 8
     for (int i = threadIdx.x; i < width; i += blockDim.x)
     {
         squares += row[i] * row[i];
@@ -22,6 +25,7 @@ extern "C" __global__ void rms_norm(
 
     const float inverse = rsqrtf(block_sum(squares, scratch) / width + eps);
     bf16_t* target = out + (long long)r * width;
+#pragma unroll 8
     for (int i = threadIdx.x; i < width; i += blockDim.x)
     {
         target[i] = f32_to_bf16(row[i] * inverse * gain_of(gain, i, add_one));
@@ -49,7 +53,8 @@ extern "C" __global__ void add_rms_norm(
     if (delta_gain)
     {
         float squares = 0.0f;
-        for (int i = threadIdx.x; i < width; i += blockDim.x)
+    #pragma unroll 8
+    for (int i = threadIdx.x; i < width; i += blockDim.x)
         {
             const float v = delta_bias ? d[i] + delta_bias[i] : d[i];
             squares += v * v;
@@ -58,6 +63,7 @@ extern "C" __global__ void add_rms_norm(
     }
 
     float squares = 0.0f;
+#pragma unroll 8
     for (int i = threadIdx.x; i < width; i += blockDim.x)
     {
         float v = delta_bias ? d[i] + delta_bias[i] : d[i];
@@ -78,6 +84,7 @@ extern "C" __global__ void add_rms_norm(
     // Each thread reads back only the elements it wrote itself, so no barrier is needed before the reads.
     const float inverse = rsqrtf(block_sum(squares, scratch) / width + eps);
     bf16_t* target = out + (long long)r * width;
+#pragma unroll 8
     for (int i = threadIdx.x; i < width; i += blockDim.x)
     {
         target[i] = f32_to_bf16(h[i] * inverse * gain_of(gain, i, add_one));

@@ -13,7 +13,7 @@ namespace LlmQueue.Gpu.Planning;
 public static class AttentionPartitioning
 {
     /// <summary>Shortest partition: below this, the partials and the reduce cost more than the parallelism gains.</summary>
-    public const int MinPartTokens = 64;
+    public const int MinPartTokens = 16;
 
     /// <summary>Most partitions per token: what the reduce combines.</summary>
     public const int MaxPartsPerToken = KernelLauncher.AttentionMaxParts;

@@ -46,7 +46,7 @@ public static class ReferenceKernels
             case "gemv_bf16":
                 FakeBlas.Compute(memory, new MatMul(
                     arguments.GetAddress("x"), arguments.GetAddress("w"), arguments.GetAddress("y"), inputs.I32("out_bf16") != 0 ? BlasElement.Bf16 : BlasElement.F32,
-                    inputs.I32("rows"), inputs.I32("n"), inputs.I32("k")));
+                    1, inputs.I32("n"), inputs.I32("k")));
                 break;
             case "logit_softcap":
                 ActivationReference.LogitSoftcap(inputs);

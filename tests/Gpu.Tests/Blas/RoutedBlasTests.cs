@@ -9,9 +9,9 @@ public class RoutedBlasTests
 {
     [Theory]
     [InlineData(1, 40, 64, BlasElement.F32, true)]
-    [InlineData(4, 24, 136, BlasElement.Bf16, true)]
-    [InlineData(5, 24, 64, BlasElement.F32, false)]
-    [InlineData(2, 24, 60, BlasElement.F32, false)] // k not a multiple of 8
+    [InlineData(1, 24, 1160, BlasElement.Bf16, true)]
+    [InlineData(2, 24, 64, BlasElement.F32, false)]
+    [InlineData(1, 24, 60, BlasElement.F32, false)] // k not a multiple of 8
     public void Few_row_products_run_on_the_gemv_kernel_and_equal_the_library(int rows, int n, int k, BlasElement output, bool gemv)
     {
         using var gpu = new ReferenceBackend();
@@ -36,6 +36,16 @@ public class RoutedBlasTests
             gpu.Fake.Memory.Span<byte>(libraryY, (long)rows * n * outputBytes).ToArray(),
             gpu.Fake.Memory.Span<byte>(routedY, (long)rows * n * outputBytes).ToArray());
     }
+
+    [Theory]
+    [InlineData(2048, 2048, 4)] // Llama-3.2-1B o: 8192 warps
+    [InlineData(2048, 8192, 4)] // down
+    [InlineData(16384, 2048, 1)] // gate+up: wide enough alone
+    [InlineData(1152, 6912, 8)] // gemma-3-1b down: at most 8 warps a column
+    [InlineData(1152, 1024, 4)] // o: every lane keeps at least one 16-byte piece
+    [InlineData(64, 64, 1)]
+    public void Narrow_products_share_each_column_among_several_warps(int n, int k, int splits) =>
+        Assert.Equal(splits, KernelLauncher.GemvSplits(n, k));
 
     private static void Bf16Random(Random random, Span<ushort> target)
     {
