@@ -17,6 +17,9 @@ internal sealed class RawAmqpClient : IAsyncDisposable
 
     public Session Session { get; }
 
+    /// <summary>Another session on the same connection, begun with <paramref name="begin"/>'s windows.</summary>
+    public Session BeginSession(Begin begin) => new(_connection, begin, null);
+
     public static async Task<RawAmqpClient> ConnectAsync(ServiceBusTestBroker broker)
     {
         var factory = new ConnectionFactory();

@@ -65,8 +65,9 @@ public sealed class ServiceBusTestBroker : IDisposable, IAsyncDisposable
         options.Validate();
         var env = new BrokerEnvironment(options);
         var registry = new EntityRegistry(env);
-        var protocol = new BrokerProtocolHandler();
-        var processor = new BrokerLinkProcessor(env, registry, new ReplyRouter());
+        var windows = new SessionWindowGuard();
+        var protocol = new BrokerProtocolHandler(windows);
+        var processor = new BrokerLinkProcessor(env, registry, new ReplyRouter(), windows);
         for (var attempt = 1; ; attempt++)
         {
             var port = FreeLoopbackPort();

@@ -329,22 +329,25 @@ public abstract class TransportConformance(ITransportTestBed bed)
             await producer.PublishAsync(queue, message.Body, message.ContentType, message.TransportReplyTo, messageId: $"m{i}");
         }
 
+        // The two minutes only bound a hang: the barrage takes seconds.
         var dead = await bed.TakeDeadLettersAsync(queue, count, TimeSpan.FromMinutes(2));
         Assert.Equal(Enumerable.Range(0, count).Select(i => $"m{i}").Order(), dead.Select(d => d.MessageId!).Order());
         Assert.All(dead, d => Assert.False(string.IsNullOrEmpty(d.Reason)));
 
-        var started = Stopwatch.StartNew();
+        // Behaviour, not timing: every reply to the barrage answers a first delivery (a receive path that stalls lets
+        // locks lapse, and the messages come back as later attempts), and a valid request sent after it is served once.
         await producer.PublishAsync(queue, Request("after-barrage", producer.ReplyQueue));
         RawReply reply;
-        var failuresWithIds = new List<string>();
+        var failures = new List<RawReply>();
         while ((reply = await producer.NextAsync()).Type == nameof(GenerateFailed))
         {
-            failuresWithIds.Add(reply.Text("requestId"));
+            failures.Add(reply);
         }
 
         Assert.Equal((nameof(GenerateCompleted), "after-barrage"), (reply.Type, reply.Text("requestId")));
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(1), $"the valid request took {started.Elapsed.TotalMilliseconds:F0} ms after the barrage");
-        var named = failuresWithIds.Where(id => id.Length > 0).ToList();
+        Assert.NotEmpty(failures);
+        Assert.All(failures, failure => Assert.Equal(1, failure.Number("attempt")));
+        var named = failures.Select(failure => failure.Text("requestId")).Where(id => id.Length > 0).ToList();
         Assert.Equal(named.Count, named.Distinct().Count());
         Assert.Equal(1, engine.SubmitCalls);
     }

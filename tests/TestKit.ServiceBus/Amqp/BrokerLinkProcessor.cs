@@ -10,7 +10,7 @@ namespace LlmQueue.TestKit.ServiceBus.Amqp;
 /// Routes every attach: $cbs and &lt;entity&gt;/$management request-response pairs, senders to queues and topics,
 /// receivers (plain or session) on queues, subscriptions and dead-letter sub-queues. Unknown nodes get amqp:not-found.
 /// </summary>
-internal sealed class BrokerLinkProcessor(BrokerEnvironment env, EntityRegistry registry, ReplyRouter replies) : ILinkProcessor
+internal sealed class BrokerLinkProcessor(BrokerEnvironment env, EntityRegistry registry, ReplyRouter replies, SessionWindowGuard windows) : ILinkProcessor
 {
     private const int RequestCredit = 50;
     private const int SenderCredit = 100;
@@ -93,7 +93,7 @@ internal sealed class BrokerLinkProcessor(BrokerEnvironment env, EntityRegistry 
             return;
         }
 
-        var endpoint = new ReplyLinkEndpoint(attachContext.Link);
+        var endpoint = new ReplyLinkEndpoint(attachContext.Link, windows);
         replies.Register(replyAddress, endpoint);
         attachContext.Link.AddClosedCallback((_, _) => replies.Unregister(replyAddress, endpoint));
         attachContext.Complete(endpoint, 0);
@@ -128,7 +128,7 @@ internal sealed class BrokerLinkProcessor(BrokerEnvironment env, EntityRegistry 
             return;
         }
 
-        var receiver = new ReceiverLinkEndpoint(env, store, attachContext);
+        var receiver = new ReceiverLinkEndpoint(env, store, attachContext, windows);
         if (!sessionFilter)
         {
             receiver.AttachPlain();

@@ -7,21 +7,26 @@ namespace LlmQueue.TestKit.ServiceBus.Amqp;
 
 /// <summary>
 /// Hooks into AMQPNetLite's connection events: writes the 16-byte lock token as the delivery tag of every outgoing
-/// message (the SDK reads the lock token from the tag), and tracks open connections so tests can drop them.
+/// message (the SDK reads the lock token from the tag), tracks open connections so tests can drop them, and shows
+/// the <see cref="SessionWindowGuard"/> each session the peer begins.
 /// </summary>
-internal sealed class BrokerProtocolHandler : IHandler
+internal sealed class BrokerProtocolHandler(SessionWindowGuard windows) : IHandler
 {
     private readonly ConcurrentDictionary<Connection, byte> _connections = new();
 
     public int ConnectionCount => _connections.Count;
 
-    public bool CanHandle(EventId id) => id is EventId.SendDelivery or EventId.ConnectionAccept;
+    public bool CanHandle(EventId id) => id is EventId.SendDelivery or EventId.ConnectionAccept or EventId.SessionRemoteOpen;
 
     public void Handle(Event protocolEvent)
     {
         if (protocolEvent.Id == EventId.SendDelivery && protocolEvent.Context is IDelivery { Message: LockedDelivery locked } delivery)
         {
             delivery.Tag = locked.LockToken.ToByteArray();
+        }
+        else if (protocolEvent is { Id: EventId.SessionRemoteOpen, Session: { } session, Context: Begin begin })
+        {
+            windows.OnRemoteBegin(session, begin);
         }
         else if (protocolEvent.Id == EventId.ConnectionAccept && protocolEvent.Connection is { } connection)
         {

@@ -15,6 +15,7 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
     private readonly BrokerEnvironment _env;
     private readonly MessageStore _store;
     private readonly ListenerLink _link;
+    private readonly SessionWindowGuard _windows;
     private AttachContext? _pendingAttach;
     // ListenerLink keeps its credit in an internal property; flows report only a delta from its limit (see OnFlow).
     private static readonly System.Reflection.PropertyInfo s_linkCredit =
@@ -28,10 +29,11 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
     private long _linkLimit;
     private bool _closed;
 
-    public ReceiverLinkEndpoint(BrokerEnvironment env, MessageStore store, AttachContext attachContext)
+    public ReceiverLinkEndpoint(BrokerEnvironment env, MessageStore store, AttachContext attachContext, SessionWindowGuard windows)
     {
         _env = env;
         _store = store;
+        _windows = windows;
         _link = attachContext.Link;
         _pendingAttach = attachContext;
         _link.AddClosedCallback((_, _) => OnClosed());
@@ -112,6 +114,7 @@ internal sealed class ReceiverLinkEndpoint : LinkEndpoint, IDeliveryTarget
             _link.SendMessage(MessageCodec.BuildDelivery(message, locked: !PreSettled));
             _credit--;
             _sent++;
+            _windows.AfterSend(_link);
             return true;
         }
 #pragma warning disable CA1031 // A link torn down mid-send just stops receiving; the message stays in the entity.

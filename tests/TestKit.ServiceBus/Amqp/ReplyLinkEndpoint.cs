@@ -4,7 +4,7 @@ using Amqp.Listener;
 namespace LlmQueue.TestKit.ServiceBus.Amqp;
 
 /// <summary>The client's response link of a request-response pair: responses wait here for link credit.</summary>
-internal sealed class ReplyLinkEndpoint(ListenerLink link) : LinkEndpoint
+internal sealed class ReplyLinkEndpoint(ListenerLink link, SessionWindowGuard windows) : LinkEndpoint
 {
     private readonly object _sync = new();
     private readonly Queue<Message> _waiting = new();
@@ -49,6 +49,7 @@ internal sealed class ReplyLinkEndpoint(ListenerLink link) : LinkEndpoint
         {
             _credit--;
             link.SendMessage(_waiting.Dequeue());
+            windows.AfterSend(link);
         }
     }
 }
