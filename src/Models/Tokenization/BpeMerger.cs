@@ -23,15 +23,8 @@ internal static class BpeMerger
         Span<MergeRule> pairs = stackalloc MergeRule[count - 1];
         for (var i = 0; i < count - 1; i++)
         {
-            merges.Prefetch(symbols[i], symbols[i + 1]);
-        }
-
-        for (var i = 0; i < count - 1; i++)
-        {
             pairs[i] = Lookup(merges, symbols[i], symbols[i + 1]);
         }
-
-        PrefetchNeighbours(merges, symbols[..count], pairs);
 
         while (count > 1)
         {
@@ -71,31 +64,6 @@ internal static class BpeMerger
         }
 
         return count;
-    }
-
-    /// <summary>
-    /// For each pair that some merge joins, prefetches the two pairs that merge would form with its neighbours:
-    /// most of those merges happen, and their lookups then find the memory already on its way.
-    /// </summary>
-    private static void PrefetchNeighbours(PairCache merges, ReadOnlySpan<int> symbols, ReadOnlySpan<MergeRule> pairs)
-    {
-        for (var i = 0; i < pairs.Length; i++)
-        {
-            if (pairs[i].Rank == int.MaxValue)
-            {
-                continue;
-            }
-
-            if (i > 0)
-            {
-                merges.Prefetch(symbols[i - 1], pairs[i].MergedId);
-            }
-
-            if (i + 2 < symbols.Length)
-            {
-                merges.Prefetch(pairs[i].MergedId, symbols[i + 2]);
-            }
-        }
     }
 
     private static MergeRule Lookup(PairCache merges, int left, int right) => merges.Lookup(left, right);

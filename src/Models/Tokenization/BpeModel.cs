@@ -116,7 +116,6 @@ internal sealed class BpeModel
         {
             output.Add(wholeId);
             cache.Add(word, [wholeId]);
-
             return;
         }
 

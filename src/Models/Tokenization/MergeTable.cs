@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace LlmQueue.Models.Tokenization;
 
@@ -74,17 +73,6 @@ internal sealed class MergeTable
                 rule = default;
                 return false;
             }
-        }
-    }
-
-    /// <summary>Starts loading the pair's home slot into the cache, so that a lookup soon after does not wait for memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Prefetch(int left, int right)
-    {
-        if (Sse.IsSupported)
-        {
-            // A prefetch never faults, so an address the GC has since moved costs nothing but the useless load.
-            Sse.Prefetch0(Unsafe.AsPointer(ref _slots[Home(Key(left, right))]));
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace LlmQueue.Models.Tokenization;
 
@@ -26,24 +25,6 @@ internal sealed class PairCache
             Array.Clear(_entries);
             _owner = table;
         }
-    }
-
-    /// <summary>
-    /// Starts loading what a <see cref="Lookup"/> of the pair will read: its cache entry and, if that holds
-    /// another pair, the merge table's slot. On text not seen before each lookup otherwise waits ~150-250 ns for
-    /// memory; prefetched in a batch, those waits overlap.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Prefetch(int left, int right)
-    {
-        var key = (((ulong)(uint)left << 32) | (uint)right) + 1;
-        ref var entry = ref _entries[(int)((key * 0x9E3779B97F4A7C15) >> (64 - Bits))];
-        if (Sse.IsSupported)
-        {
-            Sse.Prefetch0(Unsafe.AsPointer(ref entry));
-        }
-
-        _owner!.Prefetch(left, right);
     }
 
     /// <summary>The rule joining the pair, or a rule of rank int.MaxValue when none does.</summary>
