@@ -1,29 +1,39 @@
 using System.Buffers;
+using System.Runtime.Intrinsics;
 
 namespace LlmQueue.Models.Tokenization;
 
 /// <summary>
 /// Applies BPE merges to a word's symbols in place, lowest rank first and leftmost on ties, and returns the new
 /// length. Short words (nearly all) rescan an array of pair ranks after each merge, which is quadratic but has
-/// tiny constants; long words keep candidate pairs in a heap so their cost is O(n log n).
+/// tiny constants. Words up to 512 symbols (long non-Latin words, whitespace runs) keep the rank of each live
+/// pair in an array that a vectorised scan searches for the lowest after each merge: still quadratic, but eight
+/// ranks per instruction and no branch per pair: about twice as fast as the heap on such words of the
+/// multilingual benchmark sample. Longer words keep candidate pairs in a heap so their cost is O(n log n).
 /// </summary>
 internal static class BpeMerger
 {
-    private const int ScanLimit = 48;
+    private const int ShiftScanLimit = 48;
+    private const int VectorScanLimit = 512;
     private const int StackLimit = 256;
 
     public static int Apply(PairCache merges, Span<int> symbols) =>
         symbols.Length < 2 ? symbols.Length
-        : symbols.Length <= ScanLimit ? ApplyByScan(merges, symbols)
+        : symbols.Length <= ShiftScanLimit ? ApplyByShiftScan(merges, symbols)
+        : symbols.Length <= VectorScanLimit ? ApplyByVectorScan(merges, symbols)
         : ApplyByHeap(merges, symbols);
 
-    private static int ApplyByScan(PairCache merges, Span<int> symbols)
+    /// <summary>
+    /// Rescans an array of pair ranks after each merge and moves the symbols after a merge left by one: for a
+    /// few symbols, cheaper than the set-up of the linked list in <see cref="ApplyByVectorScan"/>.
+    /// </summary>
+    private static int ApplyByShiftScan(PairCache merges, Span<int> symbols)
     {
         var count = symbols.Length;
         Span<MergeRule> pairs = stackalloc MergeRule[count - 1];
         for (var i = 0; i < count - 1; i++)
         {
-            pairs[i] = Lookup(merges, symbols[i], symbols[i + 1]);
+            pairs[i] = merges.Lookup(symbols[i], symbols[i + 1]);
         }
 
         while (count > 1)
@@ -54,19 +64,110 @@ internal static class BpeMerger
             count--;
             if (best > 0)
             {
-                pairs[best - 1] = Lookup(merges, symbols[best - 1], symbols[best]);
+                pairs[best - 1] = merges.Lookup(symbols[best - 1], symbols[best]);
             }
 
             if (best < count - 1)
             {
-                pairs[best] = Lookup(merges, symbols[best], symbols[best + 1]);
+                pairs[best] = merges.Lookup(symbols[best], symbols[best + 1]);
             }
         }
 
         return count;
     }
 
-    private static MergeRule Lookup(PairCache merges, int left, int right) => merges.Lookup(left, right);
+    /// <summary>
+    /// Symbols form a linked list over their original positions; rank[i] is the rank of the pair that starts at
+    /// live position i (int.MaxValue where none applies or the position was merged away), so the lowest rank's
+    /// first position is the leftmost lowest pair, and a merge changes only its own and its left neighbour's entry.
+    /// </summary>
+    private static int ApplyByVectorScan(PairCache merges, Span<int> symbols)
+    {
+        var count = symbols.Length;
+        Span<int> links = stackalloc int[4 * count];
+        var rank = links[..count];
+        var mergedId = links[count..(2 * count)];
+        var next = links[(2 * count)..(3 * count)];
+        var prev = links[(3 * count)..];
+        for (var i = 0; i < count; i++)
+        {
+            next[i] = i + 1;
+            prev[i] = i - 1;
+            Rank(merges, symbols, rank, mergedId, i, i + 1);
+        }
+
+        while (LowestRank(rank) is var lowest and < int.MaxValue)
+        {
+            var left = rank.IndexOf(lowest);
+            var right = next[left];
+            symbols[left] = mergedId[left];
+            rank[right] = int.MaxValue;
+            next[left] = next[right];
+            if (next[left] < count)
+            {
+                prev[next[left]] = left;
+            }
+
+            Rank(merges, symbols, rank, mergedId, left, next[left]);
+            if (prev[left] >= 0)
+            {
+                Rank(merges, symbols, rank, mergedId, prev[left], left);
+            }
+        }
+
+        var length = 0;
+        for (var i = 0; i < count; i = next[i])
+        {
+            symbols[length++] = symbols[i];
+        }
+
+        return length;
+    }
+
+    /// <summary>Records the rank and result of the pair of live positions <paramref name="left"/> and <paramref name="right"/>.</summary>
+    private static void Rank(PairCache merges, Span<int> symbols, Span<int> rank, Span<int> mergedId, int left, int right)
+    {
+        if (right >= symbols.Length)
+        {
+            rank[left] = int.MaxValue;
+            return;
+        }
+
+        var rule = merges.Lookup(symbols[left], symbols[right]);
+        rank[left] = rule.Rank;
+        mergedId[left] = rule.MergedId;
+    }
+
+    /// <summary>The lowest value of <paramref name="ranks"/>, eight at a time.</summary>
+    private static int LowestRank(ReadOnlySpan<int> ranks)
+    {
+        var lowest = int.MaxValue;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && ranks.Length >= Vector256<int>.Count)
+        {
+            var minimum = Vector256.Create(int.MaxValue);
+            for (; i <= ranks.Length - Vector256<int>.Count; i += Vector256<int>.Count)
+            {
+                minimum = Vector256.Min(minimum, Vector256.Create(ranks.Slice(i, Vector256<int>.Count)));
+            }
+
+            // The last, overlapping vector covers the remainder.
+            minimum = Vector256.Min(minimum, Vector256.Create(ranks[^Vector256<int>.Count..]));
+            for (var lane = 0; lane < Vector256<int>.Count; lane++)
+            {
+                lowest = Math.Min(lowest, minimum[lane]);
+            }
+
+            return lowest;
+        }
+
+        for (; i < ranks.Length; i++)
+        {
+            lowest = Math.Min(lowest, ranks[i]);
+        }
+
+        return lowest;
+    }
 
     /// <summary>
     /// Symbols form a linked list and candidate pairs sit in a heap, so a word of n symbols costs O(n log n)

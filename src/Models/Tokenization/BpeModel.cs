@@ -13,7 +13,6 @@ namespace LlmQueue.Models.Tokenization;
 /// </summary>
 internal sealed class BpeModel
 {
-    private const int MaxCachedWordLength = 256;
     private const int StackLimit = 256;
 
     private readonly VocabTable _vocab;
@@ -116,11 +115,7 @@ internal sealed class BpeModel
         if (_ignoreMerges && TryWholeWord(word, out var wholeId))
         {
             output.Add(wholeId);
-            if (word.Length <= MaxCachedWordLength)
-            {
-                cache.Add(word, [wholeId]);
-            }
-
+            cache.Add(word, [wholeId]);
             return;
         }
 
@@ -131,10 +126,7 @@ internal sealed class BpeModel
             ? stackalloc int[capacity]
             : (rented = ArrayPool<int>.Shared.Rent(capacity)).AsSpan(0, capacity);
         var ids = symbols[..ComputeWord(word, symbols, pairs)];
-        if (word.Length <= MaxCachedWordLength)
-        {
-            cache.Add(word, ids.ToArray());
-        }
+        cache.Add(word, ids.ToArray());
 
         output.AddRange((ReadOnlySpan<int>)ids);
         if (rented is not null)

@@ -9,6 +9,7 @@ public class BpeMergerTests
     [InlineData(2, 40)]
     [InlineData(41, 60)]
     [InlineData(200, 700)]
+    [InlineData(500, 1200)]
     public void Merges_equal_repeatedly_merging_the_lowest_ranked_leftmost_pair(int minLength, int maxLength)
     {
         var random = new Random(minLength);
