@@ -5,9 +5,11 @@ namespace LlmQueue.Transport.ServiceBus;
 
 /// <summary>
 /// The request queue's receive loop. It receives (PeekLock, prefetch 0: a message is locked only when it is received)
-/// only while the engine has free capacity and fewer than the running-request limit are held, and never more than that
-/// room at once: a replica locks no request it cannot start, and the rest stay in the queue for other replicas (and for
-/// KEDA to count). Each message received goes to <c>serve</c>, which renews, serves and settles it.
+/// one message at a time, only while the engine has free capacity and fewer than the running-request limit are held: a
+/// replica locks no request it cannot start, and the rest stay in the queue for other replicas (and for KEDA to count).
+/// One at a time because a batch receive waits for its batch to fill (20 ms past the first message in the SDK), which a
+/// request pays in latency; one receive round trip per request is small next to a generation. Each message received
+/// goes to <c>serve</c>, which renews, serves and settles it.
 /// </summary>
 internal sealed class ServiceBusRequestIntake : IDisposable
 {
@@ -87,8 +89,7 @@ internal sealed class ServiceBusRequestIntake : IDisposable
         var failures = 0;
         while (!stop.IsCancellationRequested)
         {
-            var room = Math.Min(_capacity.Available, _maxInFlight - Held);
-            if (room <= 0)
+            if (_capacity.Available <= 0 || Held >= _maxInFlight)
             {
                 if (!await WaitForChangeAsync(stop).ConfigureAwait(false))
                 {
@@ -98,10 +99,10 @@ internal sealed class ServiceBusRequestIntake : IDisposable
                 continue;
             }
 
-            IReadOnlyList<ServiceBusReceivedMessage> received;
+            ServiceBusReceivedMessage? message;
             try
             {
-                received = await _receiver.ReceiveMessagesAsync(room, s_receiveWait, CancellationToken.None).ConfigureAwait(false);
+                message = await _receiver.ReceiveMessageAsync(s_receiveWait, CancellationToken.None).ConfigureAwait(false);
                 failures = 0;
             }
             catch (Exception ex) when (ex is ServiceBusException or UnauthorizedAccessException or TimeoutException or InvalidOperationException)
@@ -114,20 +115,22 @@ internal sealed class ServiceBusRequestIntake : IDisposable
                 continue;
             }
 
-            foreach (var message in received)
+            if (message is null)
             {
-                if (stop.IsCancellationRequested)
-                {
-                    _handBack(message);
-                    continue;
-                }
-
-                Interlocked.Increment(ref _held);
-                var serving = ServeAsync(message);
-                _serving.TryAdd(serving, 0);
-                // Removed once done; ContinueWith runs after the add even when serving completed synchronously.
-                _ = serving.ContinueWith(done => _serving.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                continue;
             }
+
+            if (stop.IsCancellationRequested)
+            {
+                _handBack(message);
+                return;
+            }
+
+            Interlocked.Increment(ref _held);
+            var serving = ServeAsync(message);
+            _serving.TryAdd(serving, 0);
+            // Removed once done; ContinueWith runs after the add even when serving completed synchronously.
+            _ = serving.ContinueWith(done => _serving.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 

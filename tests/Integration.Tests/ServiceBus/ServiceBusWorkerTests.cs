@@ -69,7 +69,9 @@ public sealed class ServiceBusWorkerTests(SharedRedis redis) : IClassFixture<Sha
         Assert.Contains("capped", engine.CancelCalls);
         Assert.True(first.Handle.Completion.IsCompleted);
         var events = bed.Broker.GetEvents(queue);
-        Assert.Contains(events, e => e.Kind == ServiceBusTestEventKind.LockExpired && e.DeliveryCount == 1);
+        // The first delivery ends unsettled: its lock runs out, or the abandon that follows Lost lands just before it does.
+        Assert.Contains(events, e => e.Kind is ServiceBusTestEventKind.LockExpired or ServiceBusTestEventKind.Abandoned && e.DeliveryCount == 1);
+        Assert.DoesNotContain(events, e => e.Kind == ServiceBusTestEventKind.Completed && e.DeliveryCount == 1);
         Assert.Equal(0, bed.Broker.GetLockRenewalCount(queue));
     }
 
