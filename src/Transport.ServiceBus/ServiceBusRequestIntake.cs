@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Azure.Identity;
 using Azure.Messaging.ServiceBus;
 
 namespace LlmQueue.Transport.ServiceBus;
@@ -105,7 +106,8 @@ internal sealed class ServiceBusRequestIntake : IDisposable
                 message = await _receiver.ReceiveMessageAsync(s_receiveWait, CancellationToken.None).ConfigureAwait(false);
                 failures = 0;
             }
-            catch (Exception ex) when (ex is ServiceBusException or UnauthorizedAccessException or TimeoutException or InvalidOperationException)
+            catch (Exception ex) when (ex is ServiceBusException or UnauthorizedAccessException or AuthenticationFailedException
+                or CredentialUnavailableException or TimeoutException or InvalidOperationException)
             {
                 if (_receiveFailed(ex) is not { } pause || !await PauseAsync(Backoff(pause, ++failures), stop).ConfigureAwait(false))
                 {
