@@ -5,12 +5,12 @@ using Microsoft.Extensions.Logging;
 namespace LlmQueue.Transport.ServiceBus;
 
 /// <summary>
-/// The worker on Azure Service Bus. A ServiceBusProcessor takes requests in PeekLock without prefetch, at most the
-/// engine's running-request limit at once (the serving core's admission gate holds those the engine has no room for
-/// yet; the processor's UpdateConcurrency was not reliable enough to follow the engine's free slots, see the README),
-/// renews each lock while the request is served (up to
-/// Transport:ServiceBus:MaxLockRenewalSeconds), and settles it as the serving core says: complete, abandon (the
-/// entity's maxDeliveryCount dead-letters a message that keeps coming back) or dead-letter with a reason. Replies go to
+/// The worker on Azure Service Bus. A receive loop over a ServiceBusReceiver takes requests in PeekLock without prefetch
+/// only while the engine has free capacity (<see cref="ServiceBusRequestIntake"/>), so a replica locks no request it
+/// cannot start; each lock is renewed through the same receiver while its request is served (up to
+/// Transport:ServiceBus:MaxLockRenewalSeconds, <see cref="ServiceBusLockRenewal"/>), and the request is settled there as
+/// the serving core says: complete, abandon (the entity's maxDeliveryCount dead-letters a message that keeps coming
+/// back) or dead-letter with a reason. Replies go to
 /// the request's reply queue and session through cached senders. Cancels arrive on one subscription shared by every
 /// replica, so each reaches one replica only; the serving core relays it to the others (<see cref="FansOutCancels"/>).
 /// HTTP callbacks waiting for a retry are scheduled messages on the callback queue (an entity the deployment creates,
@@ -27,6 +27,9 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     private static readonly TimeSpan s_maxProbeBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>First pause after a failed receive (the SDK has retried it already); it doubles up to 30 s.</summary>
+    private static readonly TimeSpan s_receiveRetry = TimeSpan.FromSeconds(1);
+
     private readonly ServiceBusOptions _options;
     private readonly WorkerTransportSettings _settings;
     private readonly ILogger _logger;
@@ -34,7 +37,8 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     private readonly ServiceBusSenders _senders;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _healthLock = new();
-    private ServiceBusProcessor? _requests;
+    private ServiceBusReceiver? _requests;
+    private ServiceBusRequestIntake? _intake;
     private ServiceBusProcessor? _cancels;
     private ServiceBusProcessor? _callbacks;
     private readonly ConcurrentQueue<(string Entity, ServiceBusReceivedMessage Message)> _handBack = new();
@@ -69,18 +73,17 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     {
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(capacity);
-        _requests = _client.CreateProcessor(_settings.RequestQueue, new ServiceBusProcessorOptions
+        var requests = _requests = _client.CreateReceiver(_settings.RequestQueue, new ServiceBusReceiverOptions
         {
             ReceiveMode = ServiceBusReceiveMode.PeekLock,
-            AutoCompleteMessages = false,
-            // A prefetched message's lock is already ticking while it waits for a call slot.
+            // A prefetched message's lock is already ticking before anyone serves it.
             PrefetchCount = 0,
-            MaxConcurrentCalls = _settings.MaxInFlight,
-            MaxAutoLockRenewalDuration = TimeSpan.FromSeconds(_options.MaxLockRenewalSeconds),
             Identifier = $"llmq-worker-{Environment.MachineName}-requests",
         });
-        _requests.ProcessMessageAsync += args => OnRequestAsync(args, handler);
-        _requests.ProcessErrorAsync += OnErrorAsync;
+        _intake = new ServiceBusRequestIntake(requests, _settings.MaxInFlight, capacity,
+            message => ServeRequestAsync(requests, message, handler),
+            message => _handBack.Enqueue((requests.EntityPath, message)),
+            OnReceiveFailed);
 
         _cancels = _client.CreateProcessor(_settings.CancelTopic, _options.CancelSubscription, new ServiceBusProcessorOptions
         {
@@ -130,7 +133,7 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
             SetHealth(TransportState.Receiving, null);
         }
 
-        await _requests.StartProcessingAsync(cancellationToken).ConfigureAwait(false);
+        _intake.Start();
         await _cancels.StartProcessingAsync(cancellationToken).ConfigureAwait(false);
         if (_callbacks is { } callbacks)
         {
@@ -142,8 +145,8 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
     {
         _stopping = true;
         SetHealth(TransportState.Stopped, "stopped receiving");
-        // StopProcessingAsync returns only when every handler has returned, i.e. after the drain: started here, awaited
-        // when the transport is disposed. From now on the processors lock no new message.
+        // The intake's loop and the callback processor lock no new message from now on; the rest waits for every handler
+        // to return, i.e. for the drain: started here, awaited when the transport is disposed.
         _stopReceiving = StopThenHandBackAsync();
         return Task.CompletedTask;
     }
@@ -192,66 +195,60 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         _disposing.Dispose();
     }
 
-    private async Task OnRequestAsync(ProcessMessageEventArgs args, IDeliveryHandler handler)
+    private async Task ServeRequestAsync(ServiceBusReceiver requests, ServiceBusReceivedMessage message, IDeliveryHandler handler)
     {
-        if (_stopping)
-        {
-            // Locked just as receiving stopped: hand it back to another replica.
-            await SettleOrHandBackAsync(args, Settlement.Requeue).ConfigureAwait(false);
-            return;
-        }
-
         if (TryLeaveRecovering())
         {
             // A delivery is the best proof that receiving works again.
             LogReceivingAgain(_logger, Description);
         }
 
-        // Raised when the lock expires (renewal failed, or ran past MaxLockRenewalSeconds): the delivery cannot be settled.
-        using var lost = new CancellationTokenSource();
-        args.MessageLockLostAsync += _ => CancelQuietly(lost);
-        var settlement = await handler.HandleRequestAsync(ServiceBusMessages.ToInbound(args.Message, lost.Token)).ConfigureAwait(false);
-        await SettleOrHandBackAsync(args, settlement).ConfigureAwait(false);
+        // Renewed until settled; Lost fires when the lock expires (renewal failed, or ran past MaxLockRenewalSeconds).
+        await using var renewal = new ServiceBusLockRenewal(requests, message, TimeSpan.FromSeconds(_options.MaxLockRenewalSeconds), _logger);
+        var settlement = await handler.HandleRequestAsync(ServiceBusMessages.ToInbound(message, renewal.Lost)).ConfigureAwait(false);
+        await SettleOrHandBackAsync(ServiceBusSettler.Of(requests, message), settlement).ConfigureAwait(false);
     }
 
     private async Task OnCallbackAsync(ProcessMessageEventArgs args, IDeliveryHandler handler)
     {
+        var settler = ServiceBusSettler.Of(args);
         if (_stopping)
         {
-            await SettleOrHandBackAsync(args, Settlement.Requeue).ConfigureAwait(false);
+            await SettleOrHandBackAsync(settler, Settlement.Requeue).ConfigureAwait(false);
             return;
         }
 
         using var lost = new CancellationTokenSource();
         args.MessageLockLostAsync += _ => CancelQuietly(lost);
         var settlement = await handler.HandleCallbackAsync(ServiceBusMessages.ToInbound(args.Message, lost.Token)).ConfigureAwait(false);
-        await SettleOrHandBackAsync(args, settlement).ConfigureAwait(false);
+        await SettleOrHandBackAsync(settler, settlement).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// A delivery returned while receiving stops is abandoned only once the processor's link is closed: until then the
-    /// link may still hold credit from receives the stop cancelled, and Service Bus would hand the message straight back
-    /// to this replica, which could only abandon it again (one more delivery counted, a higher attempt for nothing).
+    /// A delivery returned while receiving stops is abandoned only once its link is closed: until then the link may
+    /// still hold credit, and Service Bus would hand the message straight back to this replica, which could only abandon
+    /// it again (one more delivery counted, a higher attempt for nothing).
     /// </summary>
-    private Task SettleOrHandBackAsync(ProcessMessageEventArgs args, Settlement settlement)
+    private Task SettleOrHandBackAsync(ServiceBusSettler settler, Settlement settlement)
     {
         if (settlement.Kind != SettlementKind.Requeue || !_stopping)
         {
-            return SettleAsync(args, settlement);
+            return SettleAsync(settler, settlement);
         }
 
-        _handBack.Enqueue((args.EntityPath, args.Message));
+        _handBack.Enqueue((settler.EntityPath, settler.Message));
         return Task.CompletedTask;
     }
 
     /// <summary>
-    /// Closes the request and callback processors, then abandons what was handed back meanwhile, by lock token. Closed,
-    /// not only stopped: a stopped processor keeps its link open with the credit of the receives it cancelled, and the
-    /// broker would send the abandoned message straight into it, where it would stay locked until its lock expired.
+    /// Stops the request intake and closes its receiver once every request it took is settled, closes the callback
+    /// processor, then abandons what was handed back meanwhile, by lock token. Closed, not only stopped: an open link may
+    /// hold credit, and the broker would send the abandoned message straight into it, where it would stay locked until
+    /// its lock expired.
     /// </summary>
     private async Task StopThenHandBackAsync()
     {
-        await Task.WhenAll(new[] { _requests, _callbacks }.OfType<ServiceBusProcessor>().Select(CloseQuietlyAsync)).ConfigureAwait(false);
+        await Task.WhenAll(CloseRequestsAsync(), _callbacks is { } callbacks ? CloseQuietlyAsync(callbacks) : Task.CompletedTask).ConfigureAwait(false);
         var receivers = new Dictionary<string, ServiceBusReceiver>(StringComparer.Ordinal);
         try
         {
@@ -282,23 +279,21 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         }
     }
 
-    private async Task SettleAsync(ProcessMessageEventArgs args, Settlement settlement)
+    private async Task SettleAsync(ServiceBusSettler settler, Settlement settlement)
     {
-        var message = args.Message;
+        var message = settler.Message;
         try
         {
-            // Not the processor's token: a delivery served during the drain must still be settled.
             switch (settlement.Kind)
             {
                 case SettlementKind.Complete:
-                    await args.CompleteMessageAsync(message, CancellationToken.None).ConfigureAwait(false);
+                    await settler.CompleteAsync().ConfigureAwait(false);
                     break;
                 case SettlementKind.Requeue:
-                    await args.AbandonMessageAsync(message, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                    await settler.AbandonAsync().ConfigureAwait(false);
                     break;
                 default:
-                    await args.DeadLetterMessageAsync(message, Clip(settlement.Reason ?? "dead_lettered"), Clip(settlement.Description ?? ""),
-                        CancellationToken.None).ConfigureAwait(false);
+                    await settler.DeadLetterAsync(Clip(settlement.Reason ?? "dead_lettered"), Clip(settlement.Description ?? "")).ConfigureAwait(false);
                     break;
             }
         }
@@ -311,6 +306,26 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         {
             LogSettleFailed(_logger, message.MessageId, settlement.Kind, ServiceBusFailures.Describe(ex));
         }
+    }
+
+    /// <summary>The request intake's receive failed: recover (the intake retries after the pause returned) or fault.</summary>
+    private TimeSpan? OnReceiveFailed(Exception exception)
+    {
+        if (_stopping)
+        {
+            LogProcessorError(_logger, _settings.RequestQueue, ServiceBusErrorSource.Receive, ServiceBusFailures.Describe(exception));
+            return s_receiveRetry;
+        }
+
+        var reason = $"receiving from {_settings.RequestQueue} failed: {ServiceBusFailures.Describe(exception)}";
+        if (ServiceBusFailures.IsPermanent(exception))
+        {
+            Fault(reason);
+            return null;
+        }
+
+        EnterRecovering(reason);
+        return s_receiveRetry;
     }
 
     private Task OnErrorAsync(ProcessErrorEventArgs args)
@@ -447,8 +462,9 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         }
 
         LogFaulted(_logger, Description, reason);
-        // The processors would retry a missing entity forever; the watchdog restarts the replica instead.
-        _ = StopAllAsync(_requests, _cancels, _callbacks);
+        // The receivers would retry a missing entity forever; the watchdog restarts the replica instead.
+        _ = StopAllAsync(_cancels, _callbacks);
+        _ = _intake?.StopAsync();
     }
 
     private void SetHealth(TransportState state, string? reason)
@@ -466,6 +482,29 @@ public sealed partial class ServiceBusWorkerTransport : IWorkerTransport, IReply
         Task.WhenAll(processors.OfType<ServiceBusProcessor>().Where(p => p.IsProcessing).Select(StopQuietlyAsync));
 
     private Task StopQuietlyAsync(ServiceBusProcessor processor) => QuietlyAsync(processor, p => p.StopProcessingAsync(CancellationToken.None));
+
+    /// <summary>Stops the intake, waits until every request it took is settled or handed back, and closes its receiver.</summary>
+    private async Task CloseRequestsAsync()
+    {
+        // Once: the drain stops receiving, and disposing the transport comes back here.
+        if (Interlocked.Exchange(ref _intake, null) is not { } intake || _requests is not { } requests)
+        {
+            return;
+        }
+
+        await intake.StopAsync().ConfigureAwait(false);
+        await intake.DrainAsync().ConfigureAwait(false);
+        try
+        {
+            await requests.CloseAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ServiceBusException or ObjectDisposedException or InvalidOperationException or TaskCanceledException)
+        {
+            LogStopFailed(_logger, requests.EntityPath, ServiceBusFailures.Describe(ex));
+        }
+
+        intake.Dispose();
+    }
 
     /// <summary>Stops the processor (its handlers return first) and closes its link.</summary>
     private Task CloseQuietlyAsync(ServiceBusProcessor processor) => QuietlyAsync(processor, p => p.CloseAsync(CancellationToken.None));

@@ -21,9 +21,9 @@ public interface IWorkerTransport : IAsyncDisposable
 
     /// <summary>
     /// Connects, declares what the worker owns, and starts delivering to <paramref name="handler"/>. A transport that
-    /// can change how many deliveries it holds may follow <paramref name="capacity"/> (none does today: Service Bus's
-    /// UpdateConcurrency proved unreliable, see the README); the others hold at most WorkerTransportSettings.MaxInFlight
-    /// and let the serving core's admission gate wait.
+    /// can choose how many deliveries it takes follows <paramref name="capacity"/> (Service Bus receives only while the
+    /// engine has room); the others hold at most WorkerTransportSettings.MaxInFlight and let the serving core's
+    /// admission gate wait.
     /// </summary>
     Task StartAsync(IDeliveryHandler handler, ITransportCapacity capacity, CancellationToken cancellationToken);
 

@@ -18,6 +18,12 @@ public interface ITransportTestBed
     /// <summary>Waits until <paramref name="expected"/> messages are in the request queue's dead-letter queue, and takes them.</summary>
     Task<IReadOnlyList<DeadLetter>> TakeDeadLettersAsync(string requestQueue, int expected, TimeSpan timeout);
 
+    /// <summary>
+    /// True when the worker takes a delivery only while the engine can start it (the transport follows the engine's free
+    /// capacity); false when it holds up to the running-request limit and the admission gate keeps the rest waiting.
+    /// </summary>
+    bool FollowsEngineCapacity { get; }
+
     /// <summary>Request deliveries handed to a worker and not settled yet.</summary>
     Task<int> UnsettledAsync(string requestQueue);
 }

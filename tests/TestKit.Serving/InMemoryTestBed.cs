@@ -12,6 +12,8 @@ public sealed class InMemoryTestBed : ITransportTestBed
 
     public string Name => "in-memory";
 
+    public bool FollowsEngineCapacity => false;
+
     public IEnumerable<string> WorkerArguments => ["--Transport:Kind=InMemory"];
 
     public void ConfigureWorker(IServiceCollection services) => services.AddSingleton(Broker);

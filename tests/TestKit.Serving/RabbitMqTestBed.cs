@@ -13,6 +13,8 @@ public sealed class RabbitMqTestBed(RabbitMqServer server) : ITransportTestBed
 {
     public string Name => "RabbitMQ";
 
+    public bool FollowsEngineCapacity => false;
+
     public RabbitMqServer Server => server;
 
     public IEnumerable<string> WorkerArguments =>

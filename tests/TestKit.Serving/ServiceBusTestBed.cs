@@ -50,6 +50,8 @@ public sealed class ServiceBusTestBed : ITransportTestBed, IAsyncDisposable
 
     public string Name => "Azure Service Bus (test broker)";
 
+    public bool FollowsEngineCapacity => true;
+
     public IEnumerable<string> WorkerArguments =>
     [
         "--Transport:Kind=ServiceBus",
