@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using LlmQueue.Contracts;
@@ -32,7 +33,14 @@ public sealed class OperationsEndpointTests(RabbitMqServer broker)
         var prompt = string.Join(' ', Enumerable.Repeat("The quick brown fox jumps over the lazy dog.", 8));
         var first = await GenerateAsync(producer, queue, "ops-1", prompt);
         var second = await GenerateAsync(producer, queue, "ops-2", prompt);
+        // A request is settled just after its final reply goes out, so the scrape waits for the second settlement
+        // (the deadline only bounds a hang).
         var after = await probe.ScrapeAsync();
+        for (var waited = Stopwatch.StartNew(); after.ValueOrZero("llmq_transport_settled_total", ("outcome", "complete")) - before.ValueOrZero("llmq_transport_settled_total", ("outcome", "complete")) < 2; after = await probe.ScrapeAsync())
+        {
+            Assert.True(waited.Elapsed < s_timeout, "the second request was not settled within " + s_timeout);
+            await Task.Delay(20);
+        }
 
         double Moved(string name, params (string, string)[] labels) => after.ValueOrZero(name, labels) - before.ValueOrZero(name, labels);
         Assert.Equal(2, Moved("llmq_transport_received_total"));
