@@ -47,11 +47,19 @@ public static class EngineScenarios
         Assert.Equal(0, cached[0].CachedPromptTokens);
         Assert.All(cached.Skip(1), r => Assert.True(r.CachedPromptTokens > 0));
 
-        await using var tight = createTight(expected.Max(r => r.PromptTokens + r.CompletionTokens));
-        var preempted = await Task.WhenAll(Requests(withPrefix, maxTokens).Select(r => tight.Submit(r).Completion));
-        Assert.Equal(expected.Select(r => r.TokenIds), preempted.Select(r => r.TokenIds));
-        Assert.True(tight.GetStats().Preemptions > 0);
-        Assert.Equal(tight.GetStats().KvCapacityBytes, tight.GetStats().ReclaimableKvBytes);
+        // Whether requests overlap enough to preempt depends on how the engine thread interleaves with the
+        // submissions; every run must keep the tokens, and within a few runs one must have preempted.
+        long preemptions = 0;
+        for (int run = 0; run < 5 && preemptions == 0; run++)
+        {
+            await using var tight = createTight(expected.Max(r => r.PromptTokens + r.CompletionTokens));
+            var preempted = await Task.WhenAll(Requests(withPrefix, maxTokens).Select(r => tight.Submit(r).Completion));
+            Assert.Equal(expected.Select(r => r.TokenIds), preempted.Select(r => r.TokenIds));
+            Assert.Equal(tight.GetStats().KvCapacityBytes, tight.GetStats().ReclaimableKvBytes);
+            preemptions = tight.GetStats().Preemptions;
+        }
+
+        Assert.True(preemptions > 0, "five runs in a pool that holds the longest request and a quarter never preempted");
     }
 
     private static async Task<GenerationResult[]> SequentiallyAsync(GenerationEngine engine, IReadOnlyList<string> prompts, int maxTokens)
