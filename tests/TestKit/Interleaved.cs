@@ -7,7 +7,7 @@ namespace LlmQueue.TestKit;
 /// </summary>
 public static class Interleaved
 {
-    public const int Runs = 5;
+    public const int Runs = 20;
 
     /// <summary>True as soon as a run returns true; false after <see cref="Runs"/> runs that did not.</summary>
     public static async Task<bool> AnyRunAsync(Func<Task<bool>> run)
