@@ -23,6 +23,9 @@ namespace LlmQueue.Bench;
 internal static class TokenizerBenchmark
 {
     private const int SmokeCorpusChars = 48 << 10;
+
+    // ~8-24 KB of UTF-8 per language, ~300 KB in all: large enough that a cold pass is not all first-sight costs.
+    private const int TranslationCharsPerLanguage = 8 << 10;
     private static readonly string[] s_families = ["gemma3", "llama3", "qwen3"];
 
     public static void Run(bool smoke, TextWriter output)
@@ -252,6 +255,7 @@ internal static class TokenizerBenchmark
             Corpus.FromFiles("repository .cs and .md files", sources, smoke),
             Corpus.FromFiles("/usr/share/common-licenses", licenses, smoke),
             Corpus.FromFiles("multilingual sample (bench/Bench/Data/multilingual.txt)", [Path.Combine(root, "bench", "Bench", "Data", "multilingual.txt")], smoke),
+            new Corpus("GLib and GTK translations, 18 languages", TranslationCatalogs.Documents(smoke ? 2048 : TranslationCharsPerLanguage)),
         ];
         return [.. corpora.Where(c => c.Documents.Count > 0)];
     }
