@@ -12,6 +12,9 @@ public sealed class ServiceBusClientTransport : IClientTransport
 {
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(30);
 
+    // Completions of handed-on replies in flight at once on the reply session.
+    private const int MaxCompleting = 64;
+
     private readonly ServiceBusClient _client;
     private readonly ServiceBusSenders _senders;
     private readonly string _requestQueue;
@@ -146,21 +149,53 @@ public sealed class ServiceBusClientTransport : IClientTransport
     }
 
     /// <summary>
-    /// Hands each reply on in session order, then completes the batch: a reply is removed only once handed on, so a
-    /// session lost in between delivers it again (the client drops repeats by attempt and seq).
+    /// Hands each reply on in session order, then completes it: a reply is removed only once handed on, so a session
+    /// lost in between delivers it again (the client drops repeats by attempt and seq). One reply per receive: asked for
+    /// several, a session receiver waits 20 ms past the first for more and then drains the link's credit (a round trip)
+    /// whenever fewer came, which every reply paid as latency when replies trickle. Prefetched replies come straight
+    /// from the receiver's buffer. Completions overlap the next receives, up to <see cref="MaxCompleting"/> at a time.
     /// </summary>
     private static async Task DeliverAsync(ServiceBusSessionReceiver receiver, Func<InboundMessage, Task> onReply, CancellationToken cancellationToken)
     {
-        while (true)
+        var completing = new List<Task>(MaxCompleting);
+        try
         {
-            // Waits up to the client's try timeout for the next reply, then asks again.
-            var batch = await receiver.ReceiveMessagesAsync(maxMessages: 64, cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var message in batch)
+            while (true)
             {
-                await onReply(ServiceBusMessages.ToInbound(message, CancellationToken.None)).ConfigureAwait(false);
-            }
+                // Waits up to the client's try timeout for the next reply, then asks again.
+                var message = await receiver.ReceiveMessageAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (message is not null)
+                {
+                    await onReply(ServiceBusMessages.ToInbound(message, CancellationToken.None)).ConfigureAwait(false);
+                    completing.Add(receiver.CompleteMessageAsync(message, cancellationToken));
+                }
 
-            await Task.WhenAll(batch.Select(m => receiver.CompleteMessageAsync(m, cancellationToken))).ConfigureAwait(false);
+                // A failed completion ends the session (its replies come again to the next reader).
+                completing.RemoveAll(task => task.IsCompletedSuccessfully);
+                if (message is null || completing.Count >= MaxCompleting || completing.Exists(task => task.IsCompleted))
+                {
+                    await Task.WhenAll(completing).ConfigureAwait(false);
+                    completing.Clear();
+                }
+            }
+        }
+        finally
+        {
+            await EndCompletionsAsync(completing).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Lets completions still in flight end before the session's receiver goes; their outcome no longer matters.</summary>
+    private static async Task EndCompletionsAsync(List<Task> completing)
+    {
+        try
+        {
+            await Task.WhenAll(completing).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ServiceBusException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The session is being left: an uncompleted reply is delivered again to its next reader and dropped there
+            // as a repeat.
         }
     }
 
