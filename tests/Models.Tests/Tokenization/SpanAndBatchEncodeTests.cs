@@ -45,11 +45,15 @@ public class SpanAndBatchEncodeTests
         tokenizer.TryEncode(longer, buffer, out _, options);
 
         // .NET's NFC check (Qwen) allocates once per stretch between added tokens when it holds combining marks
-        // (one stretch here, special tokens being text); nothing may grow with the number of words.
-        var once = AllocatedBy(() => tokenizer.TryEncode(text, buffer, out _, options));
-        Assert.Equal(once, AllocatedBy(() => tokenizer.TryEncode(longer, buffer, out _, options)));
+        // (one stretch here, special tokens being text); nothing may grow with the number of words. Each figure is the
+        // least of three calls: a CI run once saw 1.5 KB more in one call (runtime-internal, not repeated), while an
+        // allocation per word shows in every call.
+        var once = LeastAllocatedBy(() => tokenizer.TryEncode(text, buffer, out _, options));
+        Assert.Equal(once, LeastAllocatedBy(() => tokenizer.TryEncode(longer, buffer, out _, options)));
         Assert.True(once <= (family == "qwen3" ? 1024 : 0), $"{family}: {once} bytes");
     }
+
+    private static long LeastAllocatedBy(Action action) => Enumerable.Range(0, 3).Min(_ => AllocatedBy(action));
 
     private static long AllocatedBy(Action action)
     {
