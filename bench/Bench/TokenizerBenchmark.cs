@@ -5,6 +5,7 @@ using LlmQueue.Models;
 using LlmQueue.Models.Synthetic;
 using LlmQueue.Models.Tokenization;
 using LlmQueue.Models.Weights;
+using LlmQueue.TestKit;
 using Microsoft.ML.Tokenizers;
 using EngineTokenizer = LlmQueue.Models.Tokenization.Tokenizer;
 
@@ -255,7 +256,7 @@ internal static class TokenizerBenchmark
             Corpus.FromFiles("repository .cs and .md files", sources, smoke),
             Corpus.FromFiles("/usr/share/common-licenses", licenses, smoke),
             Corpus.FromFiles("multilingual sample (bench/Bench/Data/multilingual.txt)", [Path.Combine(root, "bench", "Bench", "Data", "multilingual.txt")], smoke),
-            new Corpus("GLib and GTK translations, 18 languages", TranslationCatalogs.Documents(smoke ? 2048 : TranslationCharsPerLanguage)),
+            new Corpus("GLib and GTK translations, 18 languages", [.. TranslationCatalogs.Documents(smoke ? 2048 : TranslationCharsPerLanguage).Select(d => d.Text)]),
         ];
         return [.. corpora.Where(c => c.Documents.Count > 0)];
     }

@@ -1,27 +1,28 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace LlmQueue.Bench;
+namespace LlmQueue.TestKit;
 
 /// <summary>
-/// Real multilingual text for the tokenizer benchmark: the translated messages of GLib's and GTK's gettext
-/// catalogs (packages libglib2.0-data and libgtk2.0-common), one document per language, in scripts the
-/// tokenizers' caches have not seen: Han, kana, Hangul, Arabic, Hebrew, Devanagari, Bengali, Tamil, Telugu,
-/// Thai, Cyrillic, Greek, Georgian, Myanmar, Vietnamese. A larger, more varied companion to the 4 KB sample.
+/// Real multilingual text for the tokenizer's parity test and benchmark: the translated messages of GLib's and GTK's
+/// gettext catalogs (Debian packages libglib2.0-data and libgtk2.0-common), one document per language, in 15 scripts:
+/// Han, kana, Hangul, Arabic, Hebrew, Devanagari, Bengali, Tamil, Telugu, Thai, Cyrillic, Greek, Georgian, Myanmar,
+/// Latin with Vietnamese diacritics.
 /// </summary>
-internal static class TranslationCatalogs
+public static class TranslationCatalogs
 {
     private const string LocaleRoot = "/usr/share/locale";
-    private static readonly string[] s_languages =
+    /// <summary>The languages read, in order.</summary>
+    public static IReadOnlyList<string> Languages { get; } =
         ["zh_CN", "zh_TW", "ja", "ko", "ar", "fa", "he", "hi", "bn", "ta", "te", "th", "ru", "uk", "el", "ka", "my", "vi"];
 
     private static readonly string[] s_domains = ["glib20", "gtk20"];
 
     /// <summary>Up to <paramref name="charsPerLanguage"/> characters of translated messages per language found.</summary>
-    public static List<string> Documents(int charsPerLanguage)
+    public static List<(string Language, string Text)> Documents(int charsPerLanguage)
     {
-        var documents = new List<string>();
-        foreach (var language in s_languages)
+        var documents = new List<(string Language, string Text)>();
+        foreach (var language in Languages)
         {
             var text = new StringBuilder();
             foreach (var domain in s_domains)
@@ -38,7 +39,7 @@ internal static class TranslationCatalogs
 
             if (text.Length > 0)
             {
-                documents.Add(text.ToString(0, Math.Min(text.Length, charsPerLanguage)));
+                documents.Add((language, text.ToString(0, Math.Min(text.Length, charsPerLanguage))));
             }
         }
 
