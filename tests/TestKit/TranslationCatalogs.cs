@@ -28,12 +28,15 @@ public static class TranslationCatalogs
             foreach (var domain in s_domains)
             {
                 var path = Path.Combine(LocaleRoot, language, "LC_MESSAGES", domain + ".mo");
-                if (File.Exists(path))
+                if (text.Length >= charsPerLanguage || !File.Exists(path))
                 {
-                    foreach (var message in Translations(File.ReadAllBytes(path)))
-                    {
-                        text.Append(message).Append('\n');
-                    }
+                    continue;
+                }
+
+                // Messages only until the document is long enough: the catalogs are far larger than it.
+                foreach (var message in Translations(File.ReadAllBytes(path)).TakeWhile(_ => text.Length < charsPerLanguage))
+                {
+                    text.Append(message).Append('\n');
                 }
             }
 

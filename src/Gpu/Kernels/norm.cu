@@ -53,8 +53,8 @@ extern "C" __global__ void add_rms_norm(
     if (delta_gain)
     {
         float squares = 0.0f;
-    #pragma unroll 8
-    for (int i = threadIdx.x; i < width; i += blockDim.x)
+#pragma unroll 8
+        for (int i = threadIdx.x; i < width; i += blockDim.x)
         {
             const float v = delta_bias ? d[i] + delta_bias[i] : d[i];
             squares += v * v;
