@@ -34,6 +34,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
     private readonly ServingMetrics _metrics;
     private readonly TransportOptions _options;
     private readonly ILogger<RequestServer> _logger;
+    private readonly RequestTurns _turns = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _idleLock = new();
     private TaskCompletionSource _idle = NewIdleSignal(set: true);
@@ -158,8 +159,6 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         var attempt = Math.Max(1, message.DeliveryCount);
         var decoded = RequestDecoder.Decode(message, _options.MaxBodyBytes);
         var route = ReplyRouting.Resolve(message, decoded, _publisher);
-        // Sends stop only when the delivery is lost; generation also stops at the drain timeout.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token, message.Lost);
         IReplyChannel? queue = route.Address is { } address
             ? new QueueReplyChannel(_publisher, address, decoded.Format, decoded.RequestId, s_replyTimeout)
             : null;
@@ -196,9 +195,20 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
             return Settlement.DeadLetter("no_reply_address", "The request names no reply address (replyTo, callback, ResponseAddress or the transport's reply_to).");
         }
 
+        using var turn = await EnterTurnAsync(request.RequestId, attempt, message.Lost).ConfigureAwait(false);
+        if (turn is null)
+        {
+            return Settlement.Requeue;
+        }
+
+        using var superseded = turn.Superseded.Register(() => LogSuperseded(_logger, request.RequestId, attempt));
+        // A newer attempt delivered here means this delivery's lock is gone, whether or not the transport has noticed.
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(message.Lost, turn.Superseded);
+        // Sends stop only when the delivery is lost; generation also stops at the drain timeout.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token, lost.Token);
         try
         {
-            return await ServeRequestAsync(request, attempt, replies, received, stop.Token, message.Lost).ConfigureAwait(false);
+            return await ServeRequestAsync(request, attempt, replies, received, stop.Token, lost.Token).ConfigureAwait(false);
         }
         catch (ReplyUndeliverableException ex)
         {
@@ -222,6 +232,20 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
             await TrySendAsync(replies, Failed(request.RequestId, attempt, ErrorCodes.Internal, "The worker failed while serving the request; see the worker log."), message.Lost)
                 .ConfigureAwait(false);
             return Settlement.DeadLetter(ErrorCodes.Internal, ex.Message);
+        }
+    }
+
+    /// <summary>This delivery's turn at its request id, or null when the delivery was lost or the drain ended while it waited.</summary>
+    private async Task<RequestTurns.Turn?> EnterTurnAsync(string requestId, int attempt, CancellationToken lost)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token, lost);
+        try
+        {
+            return await _turns.EnterAsync(requestId, attempt, waiting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (waiting.IsCancellationRequested)
+        {
+            return null;
         }
     }
 
@@ -433,6 +457,10 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send GenerateFailed ({Code}) for request {RequestId}: {Reason}")]
     private static partial void LogFailureReplyLost(ILogger logger, string requestId, string code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Request {RequestId} attempt {Attempt}: a newer attempt was delivered here (the lock was lost); stopping this one without a final reply.")]
+    private static partial void LogSuperseded(ILogger logger, string requestId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cancelled request {RequestId}.")]
     private static partial void LogCancelled(ILogger logger, string requestId);

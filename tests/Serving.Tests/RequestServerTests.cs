@@ -1,5 +1,7 @@
 using LlmQueue.Contracts;
 using LlmQueue.TestKit.Serving;
+using LlmQueue.Transport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LlmQueue.Serving.Tests;
 
@@ -109,5 +111,62 @@ public sealed class RequestServerTests
         Assert.True(generation.Handle.Completion.IsCompletedSuccessfully);
         Assert.DoesNotContain(host.Replies.Drain(), reply => reply is GenerateCompleted or GenerateFailed);
         await host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_newer_attempt_delivered_while_the_first_still_runs_here_takes_over_and_completes()
+    {
+        // Service Bus offers a message again once its lock is lost, possibly before this replica noticed the loss; the
+        // engine has free slots, so both deliveries reach the serving core while attempt 1 still generates.
+        var engine = new ScriptedEngine();
+        await using var host = await WorkerTestHost.StartAsync(engine);
+        var server = host.Services.GetRequiredService<RequestServer>();
+        var request = new GenerateRequest { RequestId = "relocked", Prompt = "p", ReplyTo = host.Replies.QueueName };
+
+        var first = server.HandleRequestAsync(Delivery(request, deliveryCount: 1));
+        var firstGeneration = await engine.NextSubmittedAsync();
+        firstGeneration.Emit("a");
+        var second = server.HandleRequestAsync(Delivery(request, deliveryCount: 2));
+
+        Assert.Equal(Settlement.Requeue, await first.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(Engine.FinishReason.Cancelled, (await firstGeneration.Handle.Completion).FinishReason);
+        var secondGeneration = await engine.NextSubmittedAsync();
+        secondGeneration.Emit("b");
+        secondGeneration.Finish(Engine.FinishReason.Stop);
+        Assert.Equal(Settlement.Complete, await second.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        var completed = await host.Replies.NextAsync<GenerateCompleted>();
+        Assert.Equal(("relocked", 2, "b"), (completed.RequestId, completed.Attempt, completed.Text));
+        Assert.DoesNotContain(host.Replies.Drain(), reply => reply is GenerateFailed or GenerateCompleted);
+    }
+
+    [Fact]
+    public async Task A_duplicate_message_of_a_request_running_here_waits_for_it_then_runs_like_on_another_replica()
+    {
+        var engine = new ScriptedEngine();
+        await using var host = await WorkerTestHost.StartAsync(engine);
+        var server = host.Services.GetRequiredService<RequestServer>();
+        var request = new GenerateRequest { RequestId = "sent-twice", Prompt = "p", ReplyTo = host.Replies.QueueName };
+
+        var first = server.HandleRequestAsync(Delivery(request, deliveryCount: 1));
+        var firstGeneration = await engine.NextSubmittedAsync();
+        var second = server.HandleRequestAsync(Delivery(request, deliveryCount: 1));
+        firstGeneration.Emit("a");
+        firstGeneration.Finish(Engine.FinishReason.Stop);
+        Assert.Equal(Settlement.Complete, await first.WaitAsync(TimeSpan.FromSeconds(10)));
+        var secondGeneration = await engine.NextSubmittedAsync();
+        secondGeneration.Emit("a");
+        secondGeneration.Finish(Engine.FinishReason.Stop);
+
+        Assert.Equal(Settlement.Complete, await second.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(2, engine.SubmitCalls);
+        Assert.Equal(("sent-twice", "a"), ((await host.Replies.NextAsync<GenerateCompleted>()).RequestId, (await host.Replies.NextAsync<GenerateCompleted>()).Text));
+        Assert.DoesNotContain(host.Replies.Drain(), reply => reply is GenerateFailed);
+    }
+
+    private static InboundMessage Delivery(GenerateRequest request, int deliveryCount)
+    {
+        var encoded = ContractCodec.Encode(request, WireFormat.Json);
+        return new InboundMessage { Body = encoded.Body, ContentType = encoded.ContentType, DeliveryCount = deliveryCount };
     }
 }

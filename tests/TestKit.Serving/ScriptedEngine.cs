@@ -64,7 +64,12 @@ public sealed class ScriptedEngine : IGenerationEngine
         }
 
         var generation = new ScriptedGeneration(request, OnFinished);
-        _running[request.RequestId] = generation;
+        // Like the real engine: one generation per request id at a time.
+        if (!_running.TryAdd(request.RequestId, generation))
+        {
+            throw new RequestRejectedException(RejectionReason.InvalidRequest, $"requestId '{request.RequestId}' is already running on this worker.");
+        }
+
         if (AutoDeltas is { } deltas)
         {
             foreach (var text in deltas)

@@ -52,11 +52,9 @@ public sealed class ServiceBusWorkerTests(SharedRedis redis) : IClassFixture<Sha
     {
         await using var bed = new ServiceBusTestBed(redis.ConnectionString, new ServiceBusTestEntityOptions { LockDuration = TimeSpan.FromSeconds(2), MaxDeliveryCount = 5 });
         var queue = NewQueue();
-        // One slot: the second delivery is taken only once the first generation has stopped. With room for both, the
-        // expired request can come back before Lost stops the first, and two attempts of one request id would run at
-        // once (the scripted engine would then cancel the wrong one, the real engine refuses the second id).
+        // Free slots: the expired request can come back before Lost has stopped the first attempt; the newer attempt
+        // then takes over from it (the scripted engine, like the real one, refuses a second generation of one id).
         var engine = new ScriptedEngine();
-        engine.SetAvailableSlots(1);
 
         // A cap of zero: the lock is never renewed, and runs out after its 2 s.
         await using var worker = await WorkerInstance.StartAsync(bed, queue, engine, "--Transport:ServiceBus:MaxLockRenewalSeconds=0");
