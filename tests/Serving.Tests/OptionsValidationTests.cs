@@ -79,6 +79,46 @@ public sealed class OptionsValidationTests
         Assert.Contains("Transport:RabbitMq:Port must be 1-65535, got 0", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Kafka")]
+    [InlineData("7")]
+    public void An_unknown_transport_kind_is_one_configuration_line_naming_the_kinds(string kind)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => WorkerHost.CreateBuilder([$"--Transport:Kind={kind}"]));
+
+        Assert.Equal(
+            (ExitCodes.Configuration, $"Configuration error: Transport:Kind must be one of InMemory, RabbitMq, ServiceBus, got '{kind}'."),
+            StartupFailure.Describe(error));
+    }
+
+    [Fact]
+    public void A_transport_kind_in_any_case_is_accepted()
+    {
+        using var host = WorkerHost.CreateBuilder(["--Transport:Kind=rabbitmq"]).Build();
+
+        Assert.Equal(TransportKind.RabbitMq, host.Services.GetRequiredService<IOptions<TransportOptions>>().Value.Kind);
+    }
+
+    [Fact]
+    public async Task A_value_that_is_not_of_its_settings_type_stops_the_host_with_one_configuration_line()
+    {
+        var builder = WorkerHost.CreateBuilder(["--Transport:RetryLimit=abc"]);
+        builder.Services.AddSingleton<IGenerationEngine>(new ScriptedEngine());
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            using var host = builder.Build();
+            await host.StartAsync();
+        });
+
+        var (code, text) = StartupFailure.Describe(error);
+        Assert.Equal(ExitCodes.Configuration, code);
+        // The binder's own words: they name the value, the key and the type, on one line.
+        Assert.StartsWith("Configuration error: ", text, StringComparison.Ordinal);
+        Assert.Contains("'abc' at 'Transport:RetryLimit'", text, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', text);
+    }
+
     [Fact]
     public void Environment_variables_with_the_prefix_override_settings()
     {

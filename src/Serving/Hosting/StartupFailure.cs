@@ -1,4 +1,5 @@
 using LlmQueue.Engine;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace LlmQueue.Serving.Hosting;
@@ -17,9 +18,17 @@ public static class StartupFailure
         return root switch
         {
             OptionsValidationException options => (ExitCodes.Configuration, "Configuration error: " + string.Join(" ", options.Failures)),
+            InvalidOperationException binding when IsConversionFailure(binding) => (ExitCodes.Configuration, "Configuration error: " + binding.Message),
             EngineStartException { Failure: EngineStartFailure.Configuration } start => (ExitCodes.Configuration, "Configuration error: " + start.Message),
             EngineStartException start => (ExitCodes.Model, "Model error: " + start.Message),
             _ => (ExitCodes.Unexpected, "Unexpected failure at start: " + root),
         };
     }
+
+    /// <summary>
+    /// The configuration binder's own failure: a value that does not convert to its option's type ("abc" for a
+    /// number). Its message names the value, the key and the type.
+    /// </summary>
+    private static bool IsConversionFailure(InvalidOperationException exception) =>
+        exception.TargetSite?.DeclaringType == typeof(ConfigurationBinder);
 }

@@ -81,7 +81,7 @@ public static class WorkerHost
         AddCallbacks(services, builder.Configuration.GetSection(CallbackOptions.SectionName));
         services.AddSingleton<RequestServer>();
 
-        var kind = builder.Configuration.GetSection(TransportOptions.SectionName).GetValue<TransportKind>(nameof(TransportOptions.Kind));
+        var kind = ReadTransportKind(builder.Configuration.GetSection(TransportOptions.SectionName));
         AddTransport(services, builder.Configuration.GetSection(TransportOptions.SectionName), kind);
 
         // Start order: the operations endpoint (live, not ready), the engine (model loaded), then the transport takes
@@ -115,6 +115,25 @@ public static class WorkerHost
     }
 
     /// <summary>One line per transport: each one's project brings its own options and registration.</summary>
+    /// <summary>Transport:Kind, read before the services exist, so a wrong name is answered here with the names allowed.</summary>
+    private static TransportKind ReadTransportKind(IConfigurationSection section)
+    {
+        var value = section[nameof(TransportOptions.Kind)];
+        if (string.IsNullOrEmpty(value))
+        {
+            return TransportKind.InMemory;
+        }
+
+        if (Enum.TryParse<TransportKind>(value, ignoreCase: true, out var kind) && Enum.IsDefined(kind) && !char.IsAsciiDigit(value[0]))
+        {
+            return kind;
+        }
+
+        var key = $"{TransportOptions.SectionName}:{nameof(TransportOptions.Kind)}";
+        throw new OptionsValidationException(key, typeof(TransportKind),
+            [$"{key} must be one of {string.Join(", ", Enum.GetNames<TransportKind>())}, got '{value}'."]);
+    }
+
     private static void AddTransport(IServiceCollection services, IConfigurationSection section, TransportKind kind)
     {
         switch (kind)
