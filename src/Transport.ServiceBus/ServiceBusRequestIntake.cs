@@ -15,8 +15,9 @@ namespace LlmQueue.Transport.ServiceBus;
 internal sealed class ServiceBusRequestIntake : IDisposable
 {
     /// <summary>
-    /// How long one receive waits for a message. Not cancelled on stop: an empty receive ends by draining its credit,
-    /// while a cancelled one could leave credit behind and a message locked in the client's buffer, unserved.
+    /// How long one receive waits for a message; the stop waits for it rather than cancelling it, so a message the
+    /// receive takes is handed back explicitly. An empty receive leaves its one credit on the link (the AMQP library
+    /// does not drain it), but a message sent against it while no receive waits is released straight back to the queue.
     /// </summary>
     private static readonly TimeSpan s_receiveWait = TimeSpan.FromSeconds(2);
 
