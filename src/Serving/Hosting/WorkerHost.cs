@@ -114,7 +114,6 @@ public static class WorkerHost
             provider.GetRequiredService<ILogger<CallbackDispatcher>>()));
     }
 
-    /// <summary>One line per transport: each one's project brings its own options and registration.</summary>
     /// <summary>Transport:Kind, read before the services exist, so a wrong name is answered here with the names allowed.</summary>
     private static TransportKind ReadTransportKind(IConfigurationSection section)
     {
@@ -134,6 +133,7 @@ public static class WorkerHost
             [$"{key} must be one of {string.Join(", ", Enum.GetNames<TransportKind>())}, got '{value}'."]);
     }
 
+    /// <summary>One line per transport: each one's project brings its own options and registration.</summary>
     private static void AddTransport(IServiceCollection services, IConfigurationSection section, TransportKind kind)
     {
         switch (kind)

@@ -7,7 +7,7 @@ namespace LlmQueue.Serving.Requests;
 /// one is told it was superseded and ends without a final reply); any other second delivery of the id (a duplicate
 /// message) waits for the running one to end, then runs as it would on another replica.
 /// </summary>
-public sealed class RequestTurns
+internal sealed class RequestTurns
 {
     private readonly Dictionary<string, Turn> _running = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
