@@ -195,6 +195,10 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
             return Settlement.DeadLetter("no_reply_address", "The request names no reply address (replyTo, callback, ResponseAddress or the transport's reply_to).");
         }
 
+        // Counted against the free slots from here: the wait for this request id's turn, the cancel check (which may
+        // wait on Redis) and the admission gate all come before the engine counts it, and a transport following the
+        // capacity must not take another delivery for its slot meanwhile.
+        using var admission = _capacity.EnterAdmission();
         using var turn = await EnterTurnAsync(request.RequestId, attempt, message.Lost).ConfigureAwait(false);
         if (turn is null)
         {
@@ -208,7 +212,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token, lost.Token);
         try
         {
-            return await ServeRequestAsync(request, attempt, replies, received, stop.Token, lost.Token).ConfigureAwait(false);
+            return await ServeRequestAsync(request, attempt, replies, received, admission, stop.Token, lost.Token).ConfigureAwait(false);
         }
         catch (ReplyUndeliverableException ex)
         {
@@ -250,12 +254,9 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
     }
 
     private async Task<Settlement> ServeRequestAsync(
-        GenerateRequest request, int attempt, IReplyChannel replies, long received, CancellationToken stop, CancellationToken lost)
+        GenerateRequest request, int attempt, IReplyChannel replies, long received, IDisposable admission, CancellationToken stop, CancellationToken lost)
     {
         GenerationHandle? handle;
-        // Counted from the start: the cancel check below may wait on Redis, and a transport following the capacity must
-        // not take another delivery for this one's slot meanwhile.
-        _capacity.EnteredAdmission();
         try
         {
             if (_cancels.WasCancelled(request.RequestId) || (_broadcast is not null && await _broadcast.WasCancelledAsync(request.RequestId).ConfigureAwait(false)))
@@ -274,7 +275,7 @@ public sealed partial class RequestServer : IDeliveryHandler, IDisposable
         }
         finally
         {
-            _capacity.LeftAdmission();
+            admission.Dispose();
         }
 
         var result = handle is null

@@ -1,4 +1,5 @@
 using LlmQueue.Contracts;
+using LlmQueue.Serving.Admission;
 using LlmQueue.TestKit.Serving;
 using LlmQueue.Transport;
 using Microsoft.Extensions.DependencyInjection;
@@ -162,6 +163,29 @@ public sealed class RequestServerTests
         Assert.Equal(2, engine.SubmitCalls);
         Assert.Equal(("sent-twice", "a"), ((await host.Replies.NextAsync<GenerateCompleted>()).RequestId, (await host.Replies.NextAsync<GenerateCompleted>()).Text));
         Assert.DoesNotContain(host.Replies.Drain(), reply => reply is GenerateFailed);
+    }
+
+    [Fact]
+    public async Task A_delivery_waiting_for_its_turn_counts_against_the_free_slots()
+    {
+        var engine = new ScriptedEngine();
+        engine.SetAvailableSlots(2);
+        await using var host = await WorkerTestHost.StartAsync(engine);
+        var server = host.Services.GetRequiredService<RequestServer>();
+        var capacity = host.Services.GetRequiredService<EngineCapacity>();
+        var request = new GenerateRequest { RequestId = "waits", Prompt = "p", ReplyTo = host.Replies.QueueName };
+
+        var first = server.HandleRequestAsync(Delivery(request, deliveryCount: 1));
+        var firstGeneration = await engine.NextSubmittedAsync();
+        var second = server.HandleRequestAsync(Delivery(request, deliveryCount: 1));
+
+        // One slot runs the first delivery; the waiting one will need the other, so a transport must not take more.
+        Assert.False(second.IsCompleted);
+        Assert.Equal(0, capacity.Available);
+        firstGeneration.Finish(Engine.FinishReason.Stop);
+        (await engine.NextSubmittedAsync()).Finish(Engine.FinishReason.Stop);
+        Assert.Equal((Settlement.Complete, Settlement.Complete), (await first.WaitAsync(TimeSpan.FromSeconds(10)), await second.WaitAsync(TimeSpan.FromSeconds(10))));
+        Assert.Equal(2, capacity.Available);
     }
 
     private static InboundMessage Delivery(GenerateRequest request, int deliveryCount)

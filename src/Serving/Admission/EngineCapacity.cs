@@ -22,21 +22,35 @@ public sealed class EngineCapacity : ITransportCapacity, IDisposable
 
     public int Available => Math.Max(0, _engine.AvailableSlots - Volatile.Read(ref _admitting));
 
-    /// <summary>A delivery was taken; until <see cref="LeftAdmission"/> it counts against the free slots.</summary>
-    public void EnteredAdmission()
+    /// <summary>A delivery was taken; until the returned scope is disposed (submitted to the engine, which then counts
+    /// it, or finished without being) it counts against the free slots. Disposing twice leaves once.</summary>
+    public IDisposable EnterAdmission()
     {
         Interlocked.Increment(ref _admitting);
         OnChanged();
-    }
-
-    /// <summary>The delivery was submitted to the engine (which now counts it) or finished without being.</summary>
-    public void LeftAdmission()
-    {
-        Interlocked.Decrement(ref _admitting);
-        OnChanged();
+        return new Admission(this);
     }
 
     public void Dispose() => _engine.CapacityChanged -= OnChanged;
 
     private void OnChanged() => Changed?.Invoke();
+
+    private void Leave()
+    {
+        Interlocked.Decrement(ref _admitting);
+        OnChanged();
+    }
+
+    private sealed class Admission(EngineCapacity owner) : IDisposable
+    {
+        private int _left;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _left, 1) == 0)
+            {
+                owner.Leave();
+            }
+        }
+    }
 }
