@@ -116,18 +116,24 @@ internal static class TokenizerBenchmark
     /// been compiled for 100 ms) and let the background compiler finish the methods queued for tier 1. With one
     /// round, the first repeats of a 0.3 MB corpus ran up to 3x slower than the later ones.
     /// </summary>
-    private static void WarmUpJit<T>(Func<T> create, Func<T, string, int> encode, Corpus corpus)
-    {
-        const int rounds = 5;
-        for (var round = 0; round < rounds; round++)
+    private static void WarmUpJit<T>(Func<T> create, Func<T, string, int> encode, Corpus corpus) =>
+        InRoundsWithPauses(round =>
         {
             var tokenizer = create();
             for (var pass = 0; pass < 2; pass++)
             {
                 _ = corpus.Documents.Sum(d => (long)encode(tokenizer, d));
             }
+        });
 
-            Thread.Sleep(round == rounds - 1 ? 500 : 150);
+    /// <summary>Five warm-up rounds, 150 ms apart and 500 ms before what is timed (see <see cref="WarmUpJit"/>).</summary>
+    private static void InRoundsWithPauses(Action<int> round)
+    {
+        const int rounds = 5;
+        for (var r = 0; r < rounds; r++)
+        {
+            round(r);
+            Thread.Sleep(r == rounds - 1 ? 500 : 150);
         }
     }
 
@@ -225,9 +231,8 @@ internal static class TokenizerBenchmark
     /// 1,000 letters took 0.78 µs per letter, 0.17 with it. The warm-up lengths differ from the timed ones, so nothing
     /// timed is served from the word cache.
     /// </summary>
-    private static void WarmUpLongRuns(EngineTokenizer tokenizer, (string Name, string Unit)[] runs)
-    {
-        for (var round = 0; round < 5; round++)
+    private static void WarmUpLongRuns(EngineTokenizer tokenizer, (string Name, string Unit)[] runs) =>
+        InRoundsWithPauses(round =>
         {
             for (var repeat = 0; repeat < 40; repeat++)
             {
@@ -236,10 +241,7 @@ internal static class TokenizerBenchmark
                     tokenizer.Encode(string.Concat(Enumerable.Repeat(unit, 500 + 40 * round + repeat)) + "z", addSpecialTokens: false);
                 }
             }
-
-            Thread.Sleep(round == 4 ? 500 : 150);
-        }
-    }
+        });
 
     private static void BatchEncode(string cache, IReadOnlyList<Corpus> corpora, TextWriter output)
     {
