@@ -160,14 +160,21 @@ public class HostSamplerTests
         logits.CopyTo(buffer, 0);
         HostSampler.Sample(buffer, row, outputs, 0);
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 20; i++)
+        // The least of three measurements: a CI run once saw 7.7 KB in one of them (runtime-internal, such as the JIT
+        // replacing a method while it runs, not repeated), while an allocation per row shows in every one.
+        var allocated = Enumerable.Range(0, 3).Min(_ =>
         {
-            logits.CopyTo(buffer, 0);
-            HostSampler.Sample(buffer, row, outputs, 0);
-        }
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 20; i++)
+            {
+                logits.CopyTo(buffer, 0);
+                HostSampler.Sample(buffer, row, outputs, 0);
+            }
 
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+
+        Assert.Equal(0, allocated);
     }
 
     private static List<int> Draws(float[] logits, ulong seed)
