@@ -8,7 +8,7 @@ namespace LlmQueue.Models.Tokenization;
 /// id. A Dictionary keyed by the packed pair used Int64.GetHashCode, left ^ right, under which every pair of
 /// equal tokens hashes to 0; here the packed key is multiplied by a 64-bit odd constant (Fibonacci hashing) and
 /// the top bits pick the slot, so a pair's bits are all mixed. Key, rank and merged id share one 16-byte slot:
-/// a lookup touches one cache line, and only once <see cref="PairFilter"/> has not ruled the pair out.
+/// a lookup touches one cache line, and only once <see cref="KeyFilter"/> has not ruled the pair out.
 /// </summary>
 internal sealed class MergeTable
 {
@@ -17,7 +17,7 @@ internal sealed class MergeTable
     private const ulong Multiplier = 0x9E3779B97F4A7C15;
 
     private Slot[] _slots = [];
-    private PairFilter _filter = null!;
+    private KeyFilter _filter = null!;
     private int _shift;
     private int _mask;
 
@@ -87,7 +87,7 @@ internal sealed class MergeTable
     private void Allocate(int size)
     {
         _slots = new Slot[size];
-        _filter = new PairFilter(size / 16);
+        _filter = new KeyFilter(size);
         _shift = 64 - BitOperations.Log2((uint)size);
         _mask = size - 1;
     }

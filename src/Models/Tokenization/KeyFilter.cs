@@ -4,23 +4,24 @@ using System.Runtime.CompilerServices;
 namespace LlmQueue.Models.Tokenization;
 
 /// <summary>
-/// Which pairs the merge table may hold: a Bloom filter with one 64-bit word per pair (four bits set in it), of
-/// 4 bits per table slot, so 8-16 bits per rule (Qwen 3, Llama 3, Gemma 3: 256 KB, 512 KB, 1 MB; 14-16 bits). On unseen multilingual text most pairs that BPE asks
-/// about have no rule (74-76% of Llama 3's and Qwen 3's first sightings on the GLib/GTK translations, half of
-/// Gemma 3's): byte pairs across character boundaries, and the pairs a merge forms with its neighbours. The table
-/// answers those from far memory (a random line of 8-32 MB); the filter, small enough to stay in a core's L2 cache,
-/// answers all but ~1% of them.
+/// Which keys a hash table may hold: a Bloom filter with one 64-bit word per key (four bits set in it), sized by
+/// its owner at 4 bits per table slot, so 8-16 bits per key (~3% to ~0.6% false positives). The tokenizer's tables
+/// are megabytes and answer from far memory; the filter, a sixteenth of their size, stays in a core's L2 cache and
+/// answers most questions whose answer is "absent" without them. On unseen multilingual text most pairs that BPE
+/// asks the merge table about have no rule (74-76% of Llama 3's and Qwen 3's first-sighted pairs on the GLib/GTK
+/// translations, half of Gemma 3's): byte pairs across character boundaries, and the pairs a merge forms with its
+/// neighbours.
 /// </summary>
-internal sealed class PairFilter
+internal sealed class KeyFilter
 {
     private readonly ulong[] _words;
     private readonly int _shift;
 
-    /// <param name="wordCount">A power of two.</param>
-    public PairFilter(int wordCount)
+    /// <param name="tableSlots">The owning table's slot count, a power of two.</param>
+    public KeyFilter(int tableSlots)
     {
         // At least two words: with one the index's shift would be 64, which C# takes as 0.
-        wordCount = Math.Max(wordCount, 2);
+        var wordCount = Math.Max(tableSlots / 16, 2);
         _words = new ulong[wordCount];
         _shift = 64 - BitOperations.Log2((uint)wordCount);
     }
@@ -40,7 +41,7 @@ internal sealed class PairFilter
         return (_words[Index(hash)] & bits) == bits;
     }
 
-    // The splitmix64 finalizer: the table's slot comes from a product's top bits, so the filter mixes differently.
+    // The splitmix64 finalizer: the tables pick slots from a product's top bits, so the filter mixes differently.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Mix(ulong key)
     {

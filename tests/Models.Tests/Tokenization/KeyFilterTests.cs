@@ -2,7 +2,7 @@ using LlmQueue.Models.Tokenization;
 
 namespace LlmQueue.Models.Tests.Tokenization;
 
-public class PairFilterTests
+public class KeyFilterTests
 {
     [Theory]
     // The merge table's sizes: 4 filter bits per slot, slots at most half used (8 bits per key) and at least a
@@ -11,9 +11,9 @@ public class PairFilterTests
     [InlineData(15, 0.012)]
     public void Holds_every_added_pair_and_rules_out_nearly_all_others(int bitsPerKey, double falsePositiveLimit)
     {
-        const int Words = 1 << 14;
-        var keyCount = Words * 64 / bitsPerKey;
-        var filter = new PairFilter(Words);
+        const int TableSlots = 1 << 18;
+        var keyCount = TableSlots * 4 / bitsPerKey;
+        var filter = new KeyFilter(TableSlots);
         var random = new Random(11);
         var added = new HashSet<ulong>();
         for (var i = 0; added.Count < keyCount; i++)
