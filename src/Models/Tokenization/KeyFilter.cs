@@ -6,7 +6,7 @@ namespace LlmQueue.Models.Tokenization;
 /// <summary>
 /// Which keys a hash table may hold: a Bloom filter with one 64-bit word per key (four bits set in it), sized by
 /// its owner at 4 bits per table slot, so 8-16 bits per key (~3% to ~0.6% false positives). The tokenizer's tables
-/// are megabytes and answer from far memory; the filter, a sixteenth of their size, stays in a core's L2 cache and
+/// are megabytes and answer from far memory; the filter, a thirty-second of their size, stays in a core's L2 cache and
 /// answers most questions whose answer is "absent" without them. On unseen multilingual text most pairs that BPE
 /// asks the merge table about have no rule (74-76% of Llama 3's and Qwen 3's first-sighted pairs on the GLib/GTK
 /// translations, half of Gemma 3's): byte pairs across character boundaries, and the pairs a merge forms with its
