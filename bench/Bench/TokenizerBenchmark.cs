@@ -116,7 +116,7 @@ internal static class TokenizerBenchmark
     /// been compiled for 100 ms) and let the background compiler finish the methods queued for tier 1. With one
     /// round, the first repeats of a 0.3 MB corpus ran up to 3x slower than the later ones.
     /// </summary>
-    private static void WarmUpJit<T>(Func<T> create, Func<T, string, int> encode, Corpus corpus) =>
+    internal static void WarmUpJit<T>(Func<T> create, Func<T, string, int> encode, Corpus corpus) =>
         InRoundsWithPauses(round =>
         {
             var tokenizer = create();
